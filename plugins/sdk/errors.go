@@ -1,0 +1,70 @@
+package sdk
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Reason says why a plugin refused an inbound request.
+type Reason int
+
+// Reasons for refusing an inbound request.
+const (
+	ReasonInvalidPayload Reason = iota + 1
+	ReasonBadSignature
+	ReasonUnsupported
+)
+
+func (r Reason) String() string {
+	switch r {
+	case ReasonInvalidPayload:
+		return "invalid payload"
+	case ReasonBadSignature:
+		return "bad signature"
+	case ReasonUnsupported:
+		return "unsupported"
+	}
+	return "unknown"
+}
+
+// RejectError is a refusal caused by the request, not a plugin failure.
+// The hub records it in the integration's event log.
+type RejectError struct {
+	Reason Reason
+	// Field names the offending field in the payload's own notation.
+	Field   string
+	Message string
+}
+
+func (e *RejectError) Error() string { return e.Message }
+
+// Reject refuses an inbound request.
+func Reject(reason Reason, format string, args ...any) error {
+	return &RejectError{Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// InvalidField refuses an inbound request because of one field. The message
+// should name the field, e.g. InvalidField("content", "content is required").
+func InvalidField(field, format string, args ...any) error {
+	return &RejectError{Reason: ReasonInvalidPayload, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ProviderError is a failure reported by the provider a plugin talks to, as
+// opposed to a failure of the plugin itself.
+type ProviderError struct {
+	StatusCode int
+	// Retryable says whether sending again later may succeed.
+	Retryable bool
+	Message   string
+}
+
+func (e *ProviderError) Error() string {
+	if e.StatusCode != 0 {
+		return fmt.Sprintf("provider answered %d: %s", e.StatusCode, e.Message)
+	}
+	return "provider: " + e.Message
+}
+
+// ErrPluginUnavailable is returned by the hub-side client when the plugin
+// process cannot be reached.
+var ErrPluginUnavailable = errors.New("plugin unavailable")

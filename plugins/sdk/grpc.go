@@ -1,0 +1,242 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/switchboardhq/switchboard/plugins/proto"
+)
+
+// grpcServer runs inside the plugin process and calls the author's Channel.
+type grpcServer struct {
+	proto.UnimplementedChannelServer
+	impl Channel
+}
+
+func (s *grpcServer) Describe(context.Context, *proto.DescribeRequest) (*proto.DescribeResponse, error) {
+	info := s.impl.Info()
+	return &proto.DescribeResponse{
+		Kind:            info.Kind,
+		Version:         info.Version,
+		DisplayName:     info.DisplayName,
+		ConfigSchema:    info.ConfigSchema,
+		ProtocolVersion: ProtocolVersion,
+	}, nil
+}
+
+func (s *grpcServer) HandleInbound(ctx context.Context, in *proto.InboundRequest) (*proto.InboundResponse, error) {
+	res, err := s.impl.HandleInbound(ctx, inboundRequestFromProto(in))
+	var rej *RejectError
+	if errors.As(err, &rej) {
+		return &proto.InboundResponse{Rejection: &proto.Rejection{
+			Reason:  proto.Rejection_Reason(rej.Reason),
+			Field:   rej.Field,
+			Message: rej.Message,
+		}}, nil
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return inboundResultToProto(res), nil
+}
+
+func (s *grpcServer) Send(ctx context.Context, in *proto.SendRequest) (*proto.SendResponse, error) {
+	res, err := s.impl.Send(ctx, &SendRequest{
+		Config:           in.Config,
+		To:               in.To,
+		From:             in.From,
+		Content:          in.Content,
+		ContentType:      in.ContentType,
+		MediaURL:         in.MediaUrl,
+		ThreadExternalID: in.ThreadExternalId,
+	})
+	var perr *ProviderError
+	if errors.As(err, &perr) {
+		return &proto.SendResponse{ProviderError: &proto.ProviderError{
+			StatusCode: int32(perr.StatusCode),
+			Retryable:  perr.Retryable,
+			Message:    perr.Message,
+		}}, nil
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &proto.SendResponse{ExternalId: res.ExternalID}, nil
+}
+
+// Client is the hub's side of a plugin: a Channel whose calls cross the
+// process boundary. Errors wrap ErrPluginUnavailable when the process could
+// not be reached, so the hub can keep the traffic for later.
+type Client struct {
+	rpc  proto.ChannelClient
+	info Info
+}
+
+var _ Channel = (*Client)(nil)
+
+// Describe asks the plugin who it is and remembers the answer for Info.
+func (c *Client) Describe(ctx context.Context) (Info, int, error) {
+	res, err := c.rpc.Describe(ctx, &proto.DescribeRequest{})
+	if err != nil {
+		return Info{}, 0, clientError("describe", err)
+	}
+	c.info = Info{Kind: res.Kind, Version: res.Version, DisplayName: res.DisplayName, ConfigSchema: res.ConfigSchema}
+	return c.info, int(res.ProtocolVersion), nil
+}
+
+// Info returns what the last Describe reported.
+func (c *Client) Info() Info { return c.info }
+
+// HandleInbound sends one request to the plugin.
+func (c *Client) HandleInbound(ctx context.Context, req *InboundRequest) (*InboundResult, error) {
+	res, err := c.rpc.HandleInbound(ctx, inboundRequestToProto(req))
+	if err != nil {
+		return nil, clientError("handle inbound", err)
+	}
+	if rej := res.Rejection; rej != nil {
+		return nil, &RejectError{Reason: Reason(rej.Reason), Field: rej.Field, Message: rej.Message}
+	}
+	return inboundResultFromProto(res), nil
+}
+
+// Send asks the plugin to send one message.
+func (c *Client) Send(ctx context.Context, req *SendRequest) (*SendResult, error) {
+	res, err := c.rpc.Send(ctx, &proto.SendRequest{
+		Config:           req.Config,
+		To:               req.To,
+		From:             req.From,
+		Content:          req.Content,
+		ContentType:      req.ContentType,
+		MediaUrl:         req.MediaURL,
+		ThreadExternalId: req.ThreadExternalID,
+	})
+	if err != nil {
+		return nil, clientError("send", err)
+	}
+	if pe := res.ProviderError; pe != nil {
+		return nil, &ProviderError{StatusCode: int(pe.StatusCode), Retryable: pe.Retryable, Message: pe.Message}
+	}
+	return &SendResult{ExternalID: res.ExternalId}, nil
+}
+
+// clientError separates "the plugin could not be reached" from "the plugin
+// reported an error".
+func clientError(op string, err error) error {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded:
+		return fmt.Errorf("plugin %s: %w: %v", op, ErrPluginUnavailable, err)
+	}
+	if s, ok := status.FromError(err); ok {
+		return fmt.Errorf("plugin %s: %s", op, s.Message())
+	}
+	return fmt.Errorf("plugin %s: %w", op, err)
+}
+
+func inboundRequestToProto(r *InboundRequest) *proto.InboundRequest {
+	headers := make([]*proto.Header, 0, len(r.Header))
+	for name, values := range r.Header {
+		headers = append(headers, &proto.Header{Name: name, Values: values})
+	}
+	return &proto.InboundRequest{
+		IntegrationId:    r.IntegrationID,
+		ConnectionId:     r.ConnectionID,
+		Method:           r.Method,
+		Url:              r.URL,
+		Headers:          headers,
+		Body:             r.Body,
+		Config:           r.Config,
+		ReceivedAtUnixMs: r.ReceivedAt.UnixMilli(),
+	}
+}
+
+func inboundRequestFromProto(p *proto.InboundRequest) *InboundRequest {
+	h := make(http.Header, len(p.Headers))
+	for _, hd := range p.Headers {
+		h[http.CanonicalHeaderKey(hd.Name)] = hd.Values
+	}
+	return &InboundRequest{
+		IntegrationID: p.IntegrationId,
+		ConnectionID:  p.ConnectionId,
+		Method:        p.Method,
+		URL:           p.Url,
+		Header:        h,
+		Body:          p.Body,
+		Config:        p.Config,
+		ReceivedAt:    time.UnixMilli(p.ReceivedAtUnixMs).UTC(),
+	}
+}
+
+func inboundResultToProto(r *InboundResult) *proto.InboundResponse {
+	out := &proto.InboundResponse{}
+	if r == nil {
+		return out
+	}
+	out.Messages = make([]*proto.InboundMessage, len(r.Messages))
+	for i, m := range r.Messages {
+		var sent int64
+		if !m.SentAt.IsZero() {
+			sent = m.SentAt.UnixMilli()
+		}
+		out.Messages[i] = &proto.InboundMessage{
+			ExternalId:       m.ExternalID,
+			ThreadExternalId: m.ThreadExternalID,
+			From: &proto.Contact{
+				ExternalId: m.From.ExternalID,
+				Name:       m.From.Name,
+				Email:      m.From.Email,
+				Phone:      m.From.Phone,
+			},
+			Content:      m.Content,
+			ContentType:  m.ContentType,
+			Subject:      m.Subject,
+			SentAtUnixMs: sent,
+			Event:        m.Event,
+			MediaUrl:     m.MediaURL,
+			MediaCaption: m.MediaCaption,
+			Sender:       m.Sender,
+		}
+	}
+	if r.Reply != nil {
+		out.Reply = &proto.HTTPReply{Status: int32(r.Reply.Status), ContentType: r.Reply.ContentType, Body: r.Reply.Body}
+	}
+	return out
+}
+
+func inboundResultFromProto(p *proto.InboundResponse) *InboundResult {
+	out := &InboundResult{Messages: make([]InboundMessage, len(p.Messages))}
+	for i, m := range p.Messages {
+		var sent time.Time
+		if m.SentAtUnixMs != 0 {
+			sent = time.UnixMilli(m.SentAtUnixMs).UTC()
+		}
+		from := m.GetFrom()
+		out.Messages[i] = InboundMessage{
+			ExternalID:       m.ExternalId,
+			ThreadExternalID: m.ThreadExternalId,
+			From: Contact{
+				ExternalID: from.GetExternalId(),
+				Name:       from.GetName(),
+				Email:      from.GetEmail(),
+				Phone:      from.GetPhone(),
+			},
+			Content:      m.Content,
+			ContentType:  m.ContentType,
+			Subject:      m.Subject,
+			SentAt:       sent,
+			Event:        m.Event,
+			MediaURL:     m.MediaUrl,
+			MediaCaption: m.MediaCaption,
+			Sender:       m.Sender,
+		}
+	}
+	if r := p.Reply; r != nil {
+		out.Reply = &HTTPReply{Status: int(r.Status), ContentType: r.ContentType, Body: r.Body}
+	}
+	return out
+}
