@@ -1,0 +1,172 @@
+// Package domain holds the hub's plain types. They carry no storage or
+// transport tags: the store maps them to rows, the HTTP API to wire types.
+package domain
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Workspace isolates one customer's objects from every other's.
+type Workspace struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Integration statuses.
+const (
+	StatusActive   = "active"
+	StatusInactive = "inactive"
+)
+
+// Integration is a configured channel into and out of a workspace.
+type Integration struct {
+	ID          string
+	WorkspaceID string
+	Name        string
+	// Kind names the plugin that handles the integration's inbound side.
+	Kind        string
+	Status      string
+	OutboundURL string
+	// Delivery is the target configuration as JSON, or nil.
+	Delivery  json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// IntegrationAuth is what inbound authentication needs: kept apart from
+// Integration so that hashes never travel further than they must.
+type IntegrationAuth struct {
+	Integration
+	APIKeyHash        []byte
+	ResponseTokenHash []byte
+}
+
+// Contact is a person messages come from.
+type Contact struct {
+	ID          string
+	WorkspaceID string
+	ExternalID  string
+	Name        string
+	Email       string
+	Phone       string
+	CreatedAt   time.Time
+}
+
+// Conversation statuses.
+const (
+	ConversationOpen  = "open"
+	ConversationEnded = "ended"
+)
+
+// Conversation is one thread of messages on one integration.
+type Conversation struct {
+	ID            string
+	WorkspaceID   string
+	IntegrationID string
+	// ExternalID is the app's conversationId or the channel's chat id.
+	ExternalID    string
+	Subject       string
+	Status        string
+	Contact       Contact
+	LastMessageAt time.Time
+	CreatedAt     time.Time
+}
+
+// Message directions.
+const (
+	Inbound  = "inbound"
+	Outbound = "outbound"
+)
+
+// Message statuses.
+const (
+	MessageReceived = "received"
+	MessageStored   = "stored"
+	MessageQueued   = "queued"
+)
+
+// Message is one message in a conversation.
+type Message struct {
+	ID             string
+	WorkspaceID    string
+	IntegrationID  string
+	ConversationID string
+	Direction      string
+	ExternalID     string
+	Content        string
+	ContentType    string
+	SentAt         time.Time
+	Status         string
+	CreatedAt      time.Time
+}
+
+// Event-log statuses, as the custom webhook defines them.
+const (
+	EventOK               = "ok"
+	EventSignatureFailure = "signature_failure"
+	EventSkip             = "skip"
+	EventRoutingError     = "routing_error"
+)
+
+// Event types.
+const (
+	EventMessageReceived = "message.received"
+	EventMessageSent     = "message.sent"
+)
+
+// Event is one entry of an integration's event log.
+type Event struct {
+	ID            string
+	WorkspaceID   string
+	IntegrationID string
+	Status        string
+	EventType     string
+	Error         string
+	CreatedAt     time.Time
+}
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+	DeliveryDead      = "dead"
+	DeliverySkipped   = "skipped"
+)
+
+// Delivery is one event on its way to one target.
+type Delivery struct {
+	ID             string
+	WorkspaceID    string
+	IntegrationID  string
+	ConversationID string
+	MessageID      string
+	EventType      string
+	// Payload is the event's JSON, rendered into a request at each attempt.
+	Payload       json.RawMessage
+	Status        string
+	AttemptCount  int
+	NextAttemptAt time.Time
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Attempts      []Attempt
+}
+
+// Attempt is one try at a delivery.
+type Attempt struct {
+	N               int
+	StatusCode      int
+	DurationMs      int64
+	Error           string
+	ResponseExcerpt string
+	At              time.Time
+}
+
+// Page asks for one page of a newest-first list.
+type Page struct {
+	Limit  int
+	Cursor string
+}

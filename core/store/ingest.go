@@ -1,0 +1,418 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/switchboardhq/switchboard/core/domain"
+)
+
+// IngestItem is one inbound request's outcome, to be recorded in a batch.
+// Exactly one of Message, Raw, or an event-only Status is set.
+type IngestItem struct {
+	WorkspaceID   string
+	IntegrationID string
+	ReceivedAt    time.Time
+
+	// Message is a normalised message to thread and store.
+	Message *domain.InboundMessage
+	// Raw is a request kept for its plugin, which could not be reached.
+	Raw *RawInbound
+	// Status, EventType and Error record an event without a message.
+	Status    string
+	EventType string
+	Error     string
+
+	// InboxID marks a replay of a kept request, removed in the same transaction.
+	InboxID string
+}
+
+// RawInbound is an inbound HTTP request kept until its plugin is back.
+type RawInbound struct {
+	Kind         string
+	ConnectionID string
+	Method       string
+	URL          string
+	Header       http.Header
+	Body         []byte
+}
+
+// Ingest outcomes beyond the event-log statuses.
+const IngestKept = "kept"
+
+// IngestResult says what became of one item.
+type IngestResult struct {
+	// Status is an event-log status (ok, skip, …) or IngestKept.
+	Status         string
+	MessageID      string
+	ConversationID string
+}
+
+// Ingest records a batch of inbound requests in one transaction: threads
+// messages into conversations, drops repeated message ids, writes the event
+// log and keeps raw requests. Nothing is written unless everything is.
+func (s *Store) Ingest(ctx context.Context, items []IngestItem) ([]IngestResult, error) {
+	var err error
+	for try := 0; try < 5; try++ {
+		var results []IngestResult
+		var p *pendingThreads
+		results, p, err = s.ingestTx(ctx, items)
+		if err == nil {
+			s.threads.merge(p)
+			return results, nil
+		}
+		if !isRetryable(err) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(time.Duration(try+1) * 5 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("store: ingest %d items: %w", len(items), err)
+}
+
+type pendingMessage struct {
+	item   int
+	id     string
+	convID string
+}
+
+func (s *Store) ingestTx(ctx context.Context, items []IngestItem) ([]IngestResult, *pendingThreads, error) {
+	tx, err := s.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+
+	t := now()
+	results := make([]IngestResult, len(items))
+	p := newPendingThreads()
+	seen := make(map[string]struct{}, len(items))
+	msgs := make([]pendingMessage, 0, len(items))
+	lastAt := make(map[string]time.Time)
+	errs := make([]string, len(items))
+
+	for i := range items {
+		it := &items[i]
+		switch {
+		case it.Message != nil:
+			m := it.Message
+			key := it.IntegrationID + "\x00" + m.ExternalID
+			if _, dup := seen[key]; dup {
+				results[i].Status = domain.EventSkip
+				errs[i] = duplicateError(m.ExternalID)
+				continue
+			}
+			seen[key] = struct{}{}
+			contactID, err := s.resolveContact(ctx, tx, p, it.WorkspaceID, &m.From, t)
+			if err != nil {
+				return nil, nil, err
+			}
+			convID, err := s.resolveConversation(ctx, tx, p, it, contactID, t)
+			if err != nil {
+				return nil, nil, err
+			}
+			msgs = append(msgs, pendingMessage{item: i, id: NewID(), convID: convID})
+			if m.SentAt.After(lastAt[convID]) {
+				lastAt[convID] = m.SentAt
+			}
+		case it.Raw != nil:
+			results[i].Status = IngestKept
+		default:
+			results[i].Status = it.Status
+			errs[i] = it.Error
+		}
+	}
+
+	inserted, err := s.insertMessages(ctx, tx, items, msgs, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, pm := range msgs {
+		r := &results[pm.item]
+		if _, ok := inserted[pm.id]; ok {
+			r.Status, r.MessageID, r.ConversationID = domain.EventOK, pm.id, pm.convID
+		} else {
+			r.Status = domain.EventSkip
+			errs[pm.item] = duplicateError(items[pm.item].Message.ExternalID)
+		}
+	}
+	if err := s.insertEvents(ctx, tx, items, results, errs, t); err != nil {
+		return nil, nil, err
+	}
+	if err := s.insertInbox(ctx, tx, items, t); err != nil {
+		return nil, nil, err
+	}
+	if err := s.deleteReplayed(ctx, tx, items); err != nil {
+		return nil, nil, err
+	}
+	for convID, at := range lastAt {
+		_, err := tx.ExecContext(ctx, s.rebind(`UPDATE conversations SET last_message_at = ? WHERE id = ? AND last_message_at < ?`), at, convID, at)
+		if err != nil {
+			return nil, nil, fmt.Errorf("touch conversation: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, nil, err
+	}
+	return results, p, nil
+}
+
+func duplicateError(externalID string) string {
+	return fmt.Sprintf("duplicate messageId %q: already stored", externalID)
+}
+
+// resolveContact finds the sender by email (case-insensitive), then by
+// external id, and creates it when neither matches.
+func (s *Store) resolveContact(ctx context.Context, tx *sql.Tx, p *pendingThreads, workspaceID string, from *domain.Contact, t time.Time) (string, error) {
+	email := strings.ToLower(strings.TrimSpace(from.Email))
+	emailKey := "e\x00" + workspaceID + "\x00" + email
+	if email != "" {
+		if id, ok := s.threads.contact(p, emailKey); ok {
+			return id, nil
+		}
+		var id string
+		err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM contacts WHERE workspace_id = ? AND email_lower = ? ORDER BY id LIMIT 1`), workspaceID, email).Scan(&id)
+		if err == nil {
+			p.contacts[emailKey] = id
+			return id, nil
+		}
+		if err != sql.ErrNoRows {
+			return "", fmt.Errorf("match contact by email: %w", err)
+		}
+	}
+	extID := from.ExternalID
+	if extID == "" {
+		extID = from.Phone
+	}
+	extKey := "x\x00" + workspaceID + "\x00" + extID
+	if id, ok := s.threads.contact(p, extKey); ok && email == "" {
+		return id, nil
+	}
+	id := NewID()
+	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO contacts (id, workspace_id, external_id, name, email, email_lower, phone, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, external_id) DO NOTHING`),
+		id, workspaceID, extID, from.Name, strings.TrimSpace(from.Email), email, from.Phone, t)
+	if err != nil {
+		return "", fmt.Errorf("create contact: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM contacts WHERE workspace_id = ? AND external_id = ?`), workspaceID, extID).Scan(&id); err != nil {
+			return "", fmt.Errorf("match contact by external id: %w", err)
+		}
+		if email != "" {
+			// Known by external id, now with an email: remember it for matching.
+			_, err := tx.ExecContext(ctx, s.rebind(`UPDATE contacts SET email = ?, email_lower = ? WHERE id = ? AND email_lower = ''`), strings.TrimSpace(from.Email), email, id)
+			if err != nil {
+				return "", fmt.Errorf("set contact email: %w", err)
+			}
+		}
+	}
+	p.contacts[extKey] = id
+	if email != "" {
+		p.contacts[emailKey] = id
+	}
+	return id, nil
+}
+
+// resolveConversation returns the thread for the item's external thread id,
+// creating it (with this message's subject) when it is new.
+func (s *Store) resolveConversation(ctx context.Context, tx *sql.Tx, p *pendingThreads, it *IngestItem, contactID string, t time.Time) (string, error) {
+	m := it.Message
+	key := it.IntegrationID + "\x00" + m.ThreadExternalID
+	if id, ok := s.threads.conversation(p, key); ok {
+		return id, nil
+	}
+	id := NewID()
+	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO conversations (id, workspace_id, integration_id, external_id, contact_id, subject, status, team_id, last_message_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT (integration_id, external_id) DO NOTHING`),
+		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen, m.SentAt, t)
+	if err != nil {
+		return "", fmt.Errorf("create conversation: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM conversations WHERE integration_id = ? AND external_id = ?`), it.IntegrationID, m.ThreadExternalID).Scan(&id)
+		if err != nil {
+			return "", fmt.Errorf("find conversation: %w", err)
+		}
+	}
+	p.conversations[key] = id
+	return id, nil
+}
+
+// insertMessages writes messages with multi-row inserts and returns the ids
+// that were new; the others repeated a stored external id.
+func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, items []IngestItem, msgs []pendingMessage, t time.Time) (map[string]struct{}, error) {
+	const cols = 11
+	inserted := make(map[string]struct{}, len(msgs))
+	for start := 0; start < len(msgs); start += maxRowsPerInsert {
+		chunk := msgs[start:min(start+maxRowsPerInsert, len(msgs))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO messages (id, workspace_id, integration_id, conversation_id, direction, external_id, content, content_type, sent_at, status, created_at) VALUES `)
+		args := make([]any, 0, len(chunk)*cols)
+		for i, pm := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+			it := &items[pm.item]
+			m := it.Message
+			args = append(args, pm.id, it.WorkspaceID, it.IntegrationID, pm.convID, domain.Inbound,
+				m.ExternalID, m.Content, m.ContentType, m.SentAt, domain.MessageReceived, t)
+		}
+		b.WriteString(` ON CONFLICT (integration_id, external_id) DO NOTHING RETURNING id`)
+		rows, err := tx.QueryContext(ctx, s.rebind(b.String()), args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert messages: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("insert messages: %w", err)
+			}
+			inserted[id] = struct{}{}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("insert messages: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("insert messages: %w", err)
+		}
+	}
+	return inserted, nil
+}
+
+// maxRowsPerInsert keeps a multi-row insert under both databases' limits on bound parameters.
+const maxRowsPerInsert = 500
+
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, items []IngestItem, results []IngestResult, errs []string, t time.Time) error {
+	const cols = 7
+	var b strings.Builder
+	args := make([]any, 0, len(items)*cols)
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, s.rebind(b.String()), args...)
+		b.Reset()
+		args = args[:0]
+		n = 0
+		if err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		return nil
+	}
+	for i := range items {
+		if results[i].Status == IngestKept {
+			continue
+		}
+		if n == 0 {
+			b.WriteString(`INSERT INTO events (id, workspace_id, integration_id, status, event_type, error, created_at) VALUES `)
+		} else {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?)")
+		eventType := items[i].EventType
+		if eventType == "" {
+			eventType = domain.EventMessageReceived
+		}
+		args = append(args, NewID(), items[i].WorkspaceID, items[i].IntegrationID, results[i].Status, eventType, errs[i], t)
+		n++
+		if n == maxRowsPerInsert {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+func (s *Store) insertInbox(ctx context.Context, tx *sql.Tx, items []IngestItem, t time.Time) error {
+	for i := range items {
+		r := items[i].Raw
+		if r == nil {
+			continue
+		}
+		headers, err := json.Marshal(r.Header)
+		if err != nil {
+			return fmt.Errorf("keep raw request: %w", err)
+		}
+		received := items[i].ReceivedAt
+		if received.IsZero() {
+			received = t
+		}
+		_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO inbox_items (id, integration_id, kind, connection_id, method, url, headers, body, received_at, attempts, last_error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '')`),
+			NewID(), items[i].IntegrationID, r.Kind, r.ConnectionID, r.Method, r.URL, string(headers), r.Body, received)
+		if err != nil {
+			return fmt.Errorf("keep raw request: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) deleteReplayed(ctx context.Context, tx *sql.Tx, items []IngestItem) error {
+	for i := range items {
+		if items[i].InboxID == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM inbox_items WHERE id = ?`), items[i].InboxID); err != nil {
+			return fmt.Errorf("remove replayed request: %w", err)
+		}
+	}
+	return nil
+}
+
+// threadCache remembers conversation and contact ids, which never change
+// once created, so the hot path skips their lookups.
+type threadCache struct {
+	conversations *lru.Cache[string, string]
+	contacts      *lru.Cache[string, string]
+}
+
+func newThreadCache() *threadCache {
+	conv, _ := lru.New[string, string](100_000)
+	cont, _ := lru.New[string, string](100_000)
+	return &threadCache{conversations: conv, contacts: cont}
+}
+
+// pendingThreads holds ids created or found inside a transaction; they join
+// the cache only once it commits.
+type pendingThreads struct {
+	conversations map[string]string
+	contacts      map[string]string
+}
+
+func newPendingThreads() *pendingThreads {
+	return &pendingThreads{conversations: map[string]string{}, contacts: map[string]string{}}
+}
+
+func (c *threadCache) conversation(p *pendingThreads, key string) (string, bool) {
+	if id, ok := p.conversations[key]; ok {
+		return id, true
+	}
+	return c.conversations.Get(key)
+}
+
+func (c *threadCache) contact(p *pendingThreads, key string) (string, bool) {
+	if id, ok := p.contacts[key]; ok {
+		return id, true
+	}
+	return c.contacts.Get(key)
+}
+
+func (c *threadCache) merge(p *pendingThreads) {
+	for k, v := range p.conversations {
+		c.conversations.Add(k, v)
+	}
+	for k, v := range p.contacts {
+		c.contacts.Add(k, v)
+	}
+}

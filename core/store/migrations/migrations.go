@@ -1,0 +1,24 @@
+// Package migrations holds the store's schema history. Each migration is a
+// frozen snapshot: it declares the tables it creates with its own types, so
+// later changes to the store's rows never alter what an old migration does.
+package migrations
+
+import (
+	"github.com/go-gormigrate/gormigrate/v2"
+	"gorm.io/gorm"
+)
+
+// All returns every migration, oldest first. Append; never edit or reorder.
+func All() []*gormigrate.Migration {
+	return []*gormigrate.Migration{
+		m0001Initial(),
+	}
+}
+
+// Run applies every pending migration.
+func Run(db *gorm.DB) error {
+	opts := *gormigrate.DefaultOptions
+	opts.TableName = "schema_migrations"
+	opts.UseTransaction = true
+	return gormigrate.New(db, &opts, All()).Migrate()
+}

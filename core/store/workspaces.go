@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboardhq/switchboard/core/domain"
+)
+
+// EnsureWorkspace returns the workspace with this name, creating it if needed.
+func (s *Store) EnsureWorkspace(ctx context.Context, name string) (domain.Workspace, error) {
+	var row workspaceRow
+	err := s.db.WithContext(ctx).Where("name = ?", name).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		row = workspaceRow{ID: NewID(), Name: name, CreatedAt: now()}
+		err = s.db.WithContext(ctx).Create(&row).Error
+		if isUniqueViolation(err) {
+			err = s.db.WithContext(ctx).Where("name = ?", name).Take(&row).Error
+		}
+	}
+	if err != nil {
+		return domain.Workspace{}, fmt.Errorf("store: ensure workspace %q: %w", name, err)
+	}
+	return domain.Workspace{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt.UTC()}, nil
+}
+
+// CreateAdminToken stores the hash of a new admin token.
+func (s *Store) CreateAdminToken(ctx context.Context, workspaceID, name, tokenHash string) error {
+	row := adminTokenRow{ID: NewID(), WorkspaceID: workspaceID, Name: name, TokenHash: tokenHash, CreatedAt: now()}
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return fmt.Errorf("store: create admin token: %w", err)
+	}
+	return nil
+}
+
+// AdminTokenWorkspace returns the workspace of the admin token with this hash.
+func (s *Store) AdminTokenWorkspace(ctx context.Context, tokenHash string) (string, error) {
+	var workspaceID string
+	err := s.sql.QueryRowContext(ctx, s.rebind(`SELECT workspace_id FROM admin_tokens WHERE token_hash = ?`), tokenHash).Scan(&workspaceID)
+	if err != nil {
+		return "", notFound("fetch admin token", err)
+	}
+	return workspaceID, nil
+}
+
+// CreateUser stores an admin-UI login. The email is kept lower-cased.
+func (s *Store) CreateUser(ctx context.Context, workspaceID, email, passwordHash string) error {
+	row := userRow{ID: NewID(), WorkspaceID: workspaceID, Email: strings.ToLower(email), PasswordHash: passwordHash, CreatedAt: now()}
+	err := s.db.WithContext(ctx).Create(&row).Error
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("store: create user: %w", err)
+	}
+	return nil
+}
