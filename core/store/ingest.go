@@ -31,6 +31,7 @@ type IngestItem struct {
 	Error     string
 
 	// InboxID marks a replay of a kept request, removed in the same transaction.
+	// A replay item without a WorkspaceID records nothing else.
 	InboxID string
 }
 
@@ -118,9 +119,6 @@ func (s *Store) ingestTx(ctx context.Context, items []IngestItem) ([]IngestResul
 				return nil, nil, err
 			}
 			msgs = append(msgs, pendingMessage{item: i, id: NewID(), convID: convID})
-			if m.SentAt.After(lastAt[convID]) {
-				lastAt[convID] = m.SentAt
-			}
 		case it.Raw != nil:
 			results[i].Status = IngestKept
 		default:
@@ -137,6 +135,9 @@ func (s *Store) ingestTx(ctx context.Context, items []IngestItem) ([]IngestResul
 		r := &results[pm.item]
 		if _, ok := inserted[pm.id]; ok {
 			r.Status, r.MessageID, r.ConversationID = domain.EventOK, pm.id, pm.convID
+			if at := items[pm.item].Message.SentAt; at.After(lastAt[pm.convID]) {
+				lastAt[pm.convID] = at
+			}
 		} else {
 			r.Status = domain.EventSkip
 			errs[pm.item] = duplicateError(items[pm.item].Message.ExternalID)
@@ -310,7 +311,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, items []IngestItem
 		return nil
 	}
 	for i := range items {
-		if results[i].Status == IngestKept {
+		if results[i].Status == IngestKept || items[i].WorkspaceID == "" {
 			continue
 		}
 		if n == 0 {

@@ -1,0 +1,177 @@
+// Package core is the Switchboard hub: it wires the store, the plugin host,
+// the inbound pipeline, the delivery worker and the HTTP API, and starts and
+// stops them in a visible order.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/core/delivery"
+	"github.com/switchboardhq/switchboard/core/httpapi"
+	"github.com/switchboardhq/switchboard/core/inbound"
+	"github.com/switchboardhq/switchboard/core/pluginhost"
+	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/threads"
+)
+
+// Version is set at build time.
+var Version = "dev"
+
+// App is one running hub process.
+type App struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	Store   *store.Store
+	Plugins *pluginhost.Host
+	writer  *threads.Writer
+	inbound *inbound.Service
+	worker  *delivery.Worker
+	server  *http.Server
+	ln      net.Listener
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New opens the database, migrates it and starts the plugins. Start begins serving.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	st, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	host := pluginhost.New(cfg.PluginDir, log)
+	if err := host.Start(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	loops := 1
+	if st.Dialect() == "postgres" {
+		loops = 4
+	}
+	w := threads.NewWriter(st, log, reg, threads.Options{Loops: loops})
+	ints := auth.NewIntegrations(st.IntegrationAuth)
+	in := inbound.NewService(st, w, host, ints, log, reg, inbound.Options{MaxBodyBytes: cfg.MaxBodyBytes})
+	hostname, _ := os.Hostname()
+	worker := delivery.NewWorker(st, log, reg, delivery.Options{
+		ID:           fmt.Sprintf("%s/%d/%s", hostname, os.Getpid(), uuid.NewString()[:8]),
+		Schedule:     cfg.RetrySchedule,
+		Concurrency:  cfg.DeliveryConcurrency,
+		Timeout:      cfg.DeliveryTimeout,
+		AllowPrivate: cfg.AllowPrivateTargets,
+		UserAgent:    "Switchboard/" + Version,
+	})
+	api := httpapi.New(httpapi.Deps{
+		Store:               st,
+		Inbound:             in,
+		AdminTokens:         auth.NewAdminTokens(st.AdminTokenWorkspace),
+		Integrations:        ints,
+		Plugins:             host,
+		Deliveries:          worker,
+		Log:                 log,
+		Registry:            reg,
+		PublicURL:           cfg.PublicURL,
+		MaxBodyBytes:        cfg.MaxBodyBytes,
+		AllowPrivateTargets: cfg.AllowPrivateTargets,
+	})
+	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, inbound: in, worker: worker}
+	a.server = &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	// Whatever arrived while a plugin was down is processed when it is back.
+	host.OnStart(func(kind string) {
+		if err := in.Replay(context.Background(), kind); err != nil {
+			log.Error("replay kept requests", "kind", kind, "err", err)
+		}
+	})
+	return a, nil
+}
+
+// Start listens on the configured address and runs the background workers.
+func (a *App) Start() error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	a.ln = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.wg.Add(3)
+	go func() {
+		defer a.wg.Done()
+		if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.worker.Run(ctx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.inbound.ReplayLoop(ctx, a.pluginKinds, 5*time.Second)
+	}()
+	return nil
+}
+
+func (a *App) pluginKinds() []string {
+	var kinds []string
+	for _, p := range a.Plugins.Plugins() {
+		kinds = append(kinds, p.Kind)
+	}
+	return kinds
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Shutdown stops in order: stop taking requests and finish those in flight,
+// commit what the writer holds, let deliveries in flight finish, stop the
+// plugins, close the database.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	if err := a.server.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+	}
+	a.writer.Close()
+	if a.cancel != nil {
+		a.cancel()
+	}
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, errors.New("background workers did not stop in time"))
+	}
+	a.Plugins.StopAll()
+	if err := a.Store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

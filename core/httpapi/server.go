@@ -1,0 +1,129 @@
+// Package httpapi is the hub's HTTP surface: the admin API, inbound
+// webhooks, health and metrics. Handlers decode, validate, make one service
+// or store call and respond; they never touch the database directly.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/inbound"
+	"github.com/switchboardhq/switchboard/core/store"
+)
+
+// Plugins is what the API needs of the plugin host.
+type Plugins interface {
+	Known(kind string) bool
+	Ready() error
+}
+
+// Deliveries is told when new deliveries are queued.
+type Deliveries interface {
+	Notify()
+}
+
+// Deps are the services the API calls.
+type Deps struct {
+	Store        *store.Store
+	Inbound      *inbound.Service
+	AdminTokens  *auth.AdminTokens
+	Integrations *auth.Integrations
+	Plugins      Plugins
+	Deliveries   Deliveries
+	Log          *slog.Logger
+	Registry     *prometheus.Registry
+	// PublicURL is the base URL shown in inbound URLs; empty means "as requested".
+	PublicURL           string
+	MaxBodyBytes        int64
+	AllowPrivateTargets bool
+}
+
+// Server holds the router and its dependencies.
+type Server struct {
+	Deps
+	router   *gin.Engine
+	requests *prometheus.HistogramVec
+}
+
+// New builds the router.
+func New(d Deps) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{Deps: d, router: gin.New()}
+	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "switchboard_http_request_duration_seconds",
+		Help:    "HTTP requests by route and status.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"method", "route", "status"})
+	d.Registry.MustRegister(s.requests)
+	s.routes()
+	return s
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.router }
+
+func (s *Server) routes() {
+	r := s.router
+	r.HandleMethodNotAllowed = true
+	r.Use(s.requestID, s.recover, s.observe)
+	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound("no such endpoint")) })
+	r.NoMethod(func(c *gin.Context) {
+		s.fail(c, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this endpoint"})
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
+
+	// Inbound traffic authenticates per integration, not with admin tokens.
+	r.POST("/api/webhooks/:kind/:id", s.inboundWebhook)
+	r.GET("/api/webhooks/:kind/:id", s.inboundWebhook)
+
+	api := r.Group("/api", s.adminAuth)
+	api.POST("/integrations", s.createIntegration)
+	api.GET("/integrations", s.listIntegrations)
+	api.GET("/integrations/:id", s.getIntegration)
+	api.PATCH("/integrations/:id", s.updateIntegration)
+	api.DELETE("/integrations/:id", s.deleteIntegration)
+	api.POST("/integrations/:id/regenerate-key", s.regenerateKey)
+	api.POST("/integrations/:id/regenerate-response-token", s.regenerateResponseToken)
+	api.GET("/integrations/:id/signing-secret", s.getSigningSecret)
+	api.POST("/integrations/:id/signing-secret/rotate", s.rotateSigningSecret)
+	api.POST("/integrations/:id/start", s.startIntegration)
+	api.POST("/integrations/:id/stop", s.stopIntegration)
+	api.GET("/integrations/:id/events", s.listEvents)
+
+	api.GET("/conversations", s.listConversations)
+	api.GET("/conversations/:id/messages", s.listMessages)
+	api.POST("/conversations/:id/messages", s.createMessage)
+
+	api.GET("/deliveries", s.listDeliveries)
+	api.GET("/deliveries/:id", s.getDelivery)
+	api.POST("/deliveries/:id/retry", s.retryDelivery)
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Store.Ping(ctx); err != nil {
+		s.Log.Warn("not ready: database", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": "database unreachable"})
+		return
+	}
+	if err := s.Plugins.Ready(); err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reason": err.Error()})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

@@ -1,0 +1,218 @@
+// Package inbound takes provider and app traffic from the HTTP layer to the
+// store: it authenticates, asks the kind's plugin to normalise the request,
+// and records the outcome. When the plugin cannot be reached the raw request
+// is kept and processed once the plugin is back, so nothing acknowledged is lost.
+package inbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/threads"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+)
+
+// Plugins is the part of the plugin host this package needs.
+type Plugins interface {
+	Channel(kind string) (sdk.Channel, error)
+}
+
+// Request is one inbound HTTP request.
+type Request struct {
+	Kind          string
+	IntegrationID string
+	Method        string
+	URL           string
+	Header        http.Header
+	Body          []byte
+	// TooLarge is set when the body exceeded the limit and was cut off.
+	TooLarge   bool
+	ReceivedAt time.Time
+}
+
+// Outcome says what became of a request.
+type Outcome struct {
+	// Status is an event-log status, store.IngestKept, or "" when the
+	// integration does not exist and nothing could be logged.
+	Status string
+	// Reply is the answer a plugin chose, if any.
+	Reply *sdk.HTTPReply
+}
+
+// Service handles inbound traffic.
+type Service struct {
+	store        *store.Store
+	writer       *threads.Writer
+	plugins      Plugins
+	integrations *auth.Integrations
+	log          *slog.Logger
+	maxBody      int64
+	callTimeout  time.Duration
+
+	replayMu sync.Map // kind → *sync.Mutex
+
+	outcomes *prometheus.CounterVec
+}
+
+// Options configure a Service.
+type Options struct {
+	MaxBodyBytes int64
+	// PluginTimeout bounds one call to a plugin.
+	PluginTimeout time.Duration
+}
+
+// NewService wires the inbound pipeline.
+func NewService(s *store.Store, w *threads.Writer, p Plugins, ints *auth.Integrations, log *slog.Logger, reg prometheus.Registerer, opts Options) *Service {
+	if opts.PluginTimeout <= 0 {
+		opts.PluginTimeout = 5 * time.Second
+	}
+	svc := &Service{
+		store: s, writer: w, plugins: p, integrations: ints, log: log,
+		maxBody: opts.MaxBodyBytes, callTimeout: opts.PluginTimeout,
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_inbound_requests_total",
+			Help: "Inbound webhook requests by kind and outcome.",
+		}, []string{"kind", "status"}),
+	}
+	if reg != nil {
+		reg.MustRegister(svc.outcomes)
+	}
+	return svc
+}
+
+// Handle processes one request for an integration's own kind. It returns an
+// error only when the outcome could not be made durable.
+func (s *Service) Handle(ctx context.Context, req *Request) (Outcome, error) {
+	out, err := s.handle(ctx, req)
+	status := out.Status
+	if err != nil {
+		status = "error"
+	} else if status == "" {
+		status = "unknown_integration"
+	}
+	s.outcomes.WithLabelValues(req.Kind, status).Inc()
+	return out, err
+}
+
+func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
+	in, err := s.integrations.Get(ctx, req.IntegrationID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.log.Info("inbound request for unknown integration", "kind", req.Kind, "integration", req.IntegrationID)
+		return Outcome{}, nil
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	event := func(status, msg string) (Outcome, error) {
+		_, err := s.writer.Write(ctx, store.IngestItem{
+			WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, ReceivedAt: req.ReceivedAt,
+			Status: status, EventType: domain.EventMessageReceived, Error: msg,
+		})
+		return Outcome{Status: status}, err
+	}
+	if in.Kind != req.Kind {
+		return event(domain.EventRoutingError, fmt.Sprintf("integration is of kind %q; its inbound URL is /api/webhooks/%s/%s", in.Kind, in.Kind, in.ID))
+	}
+	if req.Kind == "custom" {
+		if msg, ok := checkAPIKey(req.Header, in.APIKeyHash); !ok {
+			return event(domain.EventSignatureFailure, msg)
+		}
+	}
+	if req.TooLarge {
+		return event(domain.EventRoutingError, fmt.Sprintf("body exceeds the limit of %d bytes", s.maxBody))
+	}
+	if in.Status != domain.StatusActive {
+		return event(domain.EventSkip, "integration is stopped")
+	}
+	item := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, ReceivedAt: req.ReceivedAt}
+	res, err := s.callPlugin(ctx, req)
+	var rej *sdk.RejectError
+	switch {
+	case errors.As(err, &rej):
+		status := domain.EventRoutingError
+		if rej.Reason == sdk.ReasonBadSignature {
+			status = domain.EventSignatureFailure
+		}
+		return event(status, rej.Message)
+	case err != nil:
+		// The plugin is down or failed: keep the request for later.
+		s.log.Warn("plugin unavailable; keeping request", "kind", req.Kind, "integration", in.ID, "err", err)
+		item.Raw = &store.RawInbound{Kind: req.Kind, Method: req.Method, URL: req.URL, Header: req.Header, Body: req.Body}
+		if _, err := s.writer.Write(ctx, item); err != nil {
+			return Outcome{}, err
+		}
+		return Outcome{Status: store.IngestKept}, nil
+	}
+	out := Outcome{Status: domain.EventOK, Reply: res.Reply}
+	for i := range res.Messages {
+		item.Message = toDomain(&res.Messages[i])
+		r, err := s.writer.Write(ctx, item)
+		if err != nil {
+			return Outcome{}, err
+		}
+		out.Status = r.Status
+	}
+	return out, nil
+}
+
+func (s *Service) callPlugin(ctx context.Context, req *Request) (*sdk.InboundResult, error) {
+	ch, err := s.plugins.Channel(req.Kind)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
+	defer cancel()
+	return ch.HandleInbound(ctx, &sdk.InboundRequest{
+		IntegrationID: req.IntegrationID,
+		Method:        req.Method,
+		URL:           req.URL,
+		Header:        req.Header,
+		Body:          req.Body,
+		ReceivedAt:    req.ReceivedAt,
+	})
+}
+
+// checkAPIKey reads the key from X-Api-Key or "Authorization: Bearer sbk_…"
+// and compares it with the stored hash. The message never repeats the key.
+func checkAPIKey(h http.Header, hash []byte) (string, bool) {
+	key := strings.TrimSpace(h.Get("X-Api-Key"))
+	if key == "" {
+		if v := h.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+			key = strings.TrimSpace(v[7:])
+		}
+	}
+	if key == "" {
+		return "API key missing: send it in the X-Api-Key header", false
+	}
+	if !auth.Matches(key, hash) {
+		return "API key is not valid for this integration", false
+	}
+	return "", true
+}
+
+func toDomain(m *sdk.InboundMessage) *domain.InboundMessage {
+	return &domain.InboundMessage{
+		ExternalID:       m.ExternalID,
+		ThreadExternalID: m.ThreadExternalID,
+		From:             domain.Contact{ExternalID: m.From.ExternalID, Name: m.From.Name, Email: m.From.Email, Phone: m.From.Phone},
+		Content:          m.Content,
+		ContentType:      m.ContentType,
+		Subject:          m.Subject,
+		SentAt:           m.SentAt,
+		Event:            m.Event,
+		MediaURL:         m.MediaURL,
+		MediaCaption:     m.MediaCaption,
+		Sender:           m.Sender,
+	}
+}

@@ -1,0 +1,135 @@
+package inbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+)
+
+// maxReplayAttempts is how often a kept request may make its plugin fail
+// before it is given up and logged as a routing error.
+const maxReplayAttempts = 5
+
+// Replay processes the requests kept for a kind while its plugin was down,
+// oldest first, until none remain or the plugin fails again. Each page of
+// kept requests is recorded and removed in one transaction.
+func (s *Service) Replay(ctx context.Context, kind string) error {
+	mu, _ := s.replayMu.LoadOrStore(kind, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	total := 0
+	defer func() {
+		if total > 0 {
+			s.log.Info("replayed kept requests", "kind", kind, "count", total)
+		}
+	}()
+	for {
+		kept, err := s.store.KeptRequests(ctx, kind, 200)
+		if err != nil || len(kept) == 0 {
+			return err
+		}
+		items := make([]store.IngestItem, 0, len(kept))
+		leftover := false
+		for _, k := range kept {
+			more, err := s.replayOne(ctx, k)
+			if errors.Is(err, sdk.ErrPluginUnavailable) {
+				// Down again: record what was done; the next start resumes.
+				if len(items) > 0 {
+					_, err := s.store.Ingest(ctx, items)
+					return err
+				}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if len(more) == 0 {
+				leftover = true // failed this time; the replay loop tries again later
+			}
+			items = append(items, more...)
+		}
+		if len(items) > 0 {
+			if _, err := s.store.Ingest(ctx, items); err != nil {
+				return err
+			}
+		}
+		total += len(kept)
+		if leftover {
+			return nil
+		}
+	}
+}
+
+// replayOne turns a kept request into the items that record it. The last
+// item carries the inbox id, so the request is removed with its outcome.
+func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.IngestItem, error) {
+	in, err := s.integrations.Get(ctx, k.IntegrationID)
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted meanwhile: there is no log to write to; just drop it.
+		s.log.Info("dropping kept request of a deleted integration", "integration", k.IntegrationID)
+		return []store.IngestItem{{IntegrationID: k.IntegrationID, InboxID: k.ID, Status: domain.EventSkip}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	base := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, ReceivedAt: k.ReceivedAt, EventType: domain.EventMessageReceived}
+	res, err := s.callPlugin(ctx, &Request{Kind: k.Raw.Kind, IntegrationID: k.IntegrationID, Method: k.Raw.Method,
+		URL: k.Raw.URL, Header: k.Raw.Header, Body: k.Raw.Body, ReceivedAt: k.ReceivedAt})
+	var rej *sdk.RejectError
+	switch {
+	case errors.As(err, &rej):
+		it := base
+		it.Status, it.Error, it.InboxID = domain.EventRoutingError, rej.Message, k.ID
+		if rej.Reason == sdk.ReasonBadSignature {
+			it.Status = domain.EventSignatureFailure
+		}
+		return []store.IngestItem{it}, nil
+	case errors.Is(err, sdk.ErrPluginUnavailable):
+		return nil, err
+	case err != nil:
+		if k.Attempts+1 >= maxReplayAttempts {
+			it := base
+			it.Status, it.Error, it.InboxID = domain.EventRoutingError, fmt.Sprintf("plugin failed %d times: %v", maxReplayAttempts, err), k.ID
+			return []store.IngestItem{it}, nil
+		}
+		return nil, s.store.KeptRequestFailed(ctx, k.ID, err.Error())
+	}
+	if len(res.Messages) == 0 {
+		it := base
+		it.Status, it.Error, it.InboxID = domain.EventSkip, "plugin found no message in the request", k.ID
+		return []store.IngestItem{it}, nil
+	}
+	items := make([]store.IngestItem, len(res.Messages))
+	for i := range res.Messages {
+		items[i] = base
+		items[i].EventType = ""
+		items[i].Message = toDomain(&res.Messages[i])
+	}
+	items[len(items)-1].InboxID = k.ID
+	return items, nil
+}
+
+// ReplayLoop retries kept requests of the given kinds every interval, for
+// requests kept by another hub process or while a plugin was failing.
+func (s *Service) ReplayLoop(ctx context.Context, kinds func() []string, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, kind := range kinds() {
+			if err := s.Replay(ctx, kind); err != nil && ctx.Err() == nil {
+				s.log.Error("replay kept requests", "kind", kind, "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,293 @@
+// Package pluginhost runs the channel plugins: it starts every executable in
+// the plugin directory, learns its kind, restarts it when it dies, and stops
+// them all on shutdown.
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+
+	"github.com/switchboardhq/switchboard/plugins/sdk"
+)
+
+// Errors the host returns.
+var (
+	ErrUnknownKind = errors.New("no plugin handles this kind")
+	ErrUnavailable = sdk.ErrPluginUnavailable
+)
+
+// Plugin is what the host reports about one plugin.
+type Plugin struct {
+	Kind    string
+	Version string
+	Path    string
+	PID     int
+	Running bool
+	// Restarts counts the times the process was started again after dying.
+	Restarts int
+}
+
+// Host supervises the plugin processes.
+type Host struct {
+	dir string
+	log *slog.Logger
+
+	mu       sync.RWMutex
+	procs    map[string]*proc // by kind
+	onStart  []func(kind string)
+	stopping bool
+	wg       sync.WaitGroup
+	cancel   context.CancelFunc
+}
+
+type proc struct {
+	kind     string
+	path     string
+	version  string
+	client   *plugin.Client
+	channel  *sdk.Client
+	pid      int
+	running  bool
+	restarts int
+}
+
+// New makes a host for the plugins in dir. Call Start to run them.
+func New(dir string, log *slog.Logger) *Host {
+	return &Host{dir: dir, log: log, procs: map[string]*proc{}}
+}
+
+// OnStart registers fn to run, in its own goroutine, each time a plugin
+// (re)starts: the core uses it to process what arrived while it was down.
+func (h *Host) OnStart(fn func(kind string)) {
+	h.mu.Lock()
+	h.onStart = append(h.onStart, fn)
+	h.mu.Unlock()
+}
+
+// Start launches every executable in the plugin directory. A plugin that
+// fails to start is logged and left out; two plugins of one kind are an error.
+func (h *Host) Start(ctx context.Context) error {
+	entries, err := os.ReadDir(h.dir)
+	if err != nil {
+		return fmt.Errorf("pluginhost: read plugin dir %s: %w", h.dir, err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || info.Mode()&0o111 == 0 {
+			continue
+		}
+		path := filepath.Join(h.dir, e.Name())
+		p, err := h.launch(ctx, path)
+		if err != nil {
+			h.log.Error("plugin failed to start", "path", path, "err", err)
+			continue
+		}
+		h.mu.Lock()
+		if other, dup := h.procs[p.kind]; dup {
+			h.mu.Unlock()
+			p.client.Kill()
+			h.StopAll()
+			return fmt.Errorf("pluginhost: %s and %s both declare kind %q", other.path, path, p.kind)
+		}
+		h.procs[p.kind] = p
+		h.mu.Unlock()
+		h.log.Info("plugin started", "kind", p.kind, "version", p.version, "pid", p.pid, "path", path)
+		h.wg.Add(1)
+		go h.supervise(runCtx, p.kind)
+		h.started(p.kind)
+	}
+	return nil
+}
+
+func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.VersionedPlugins(nil),
+		Cmd:              exec.Command(path),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name:   "plugin",
+			Output: os.Stderr,
+			Level:  hclog.Warn,
+		}),
+		StartTimeout: 15 * time.Second,
+	})
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("start %s: %w", path, err)
+	}
+	raw, err := rpc.Dispense(sdk.PluginName)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("dispense %s: %w", path, err)
+	}
+	ch, ok := raw.(*sdk.Client)
+	if !ok {
+		client.Kill()
+		return nil, fmt.Errorf("%s: not a channel plugin", path)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, proto, err := ch.Describe(dctx)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("describe %s: %w", path, err)
+	}
+	if info.Kind == "" {
+		client.Kill()
+		return nil, fmt.Errorf("%s declares no kind", path)
+	}
+	if proto != sdk.ProtocolVersion {
+		client.Kill()
+		return nil, fmt.Errorf("%s speaks plugin protocol %d, the hub %d", path, proto, sdk.ProtocolVersion)
+	}
+	pid := 0
+	if rc := client.ReattachConfig(); rc != nil {
+		pid = rc.Pid
+	}
+	return &proc{kind: info.Kind, path: path, version: info.Version, client: client, channel: ch, pid: pid, running: true}, nil
+}
+
+// supervise restarts a plugin whenever its process exits, with backoff.
+func (h *Host) supervise(ctx context.Context, kind string) {
+	defer h.wg.Done()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	backoff := 100 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		h.mu.RLock()
+		p := h.procs[kind]
+		exited := p.client.Exited()
+		h.mu.RUnlock()
+		if !exited {
+			backoff = 100 * time.Millisecond
+			continue
+		}
+		h.mu.Lock()
+		if p.running {
+			p.running = false
+			h.log.Warn("plugin exited; restarting", "kind", kind, "pid", p.pid)
+		}
+		h.mu.Unlock()
+		np, err := h.launch(ctx, p.path)
+		if err != nil {
+			h.log.Error("plugin restart failed", "kind", kind, "err", err, "retry_in", backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		if np.kind != kind {
+			np.client.Kill()
+			h.log.Error("plugin changed kind on restart; not using it", "was", kind, "now", np.kind)
+			continue
+		}
+		h.mu.Lock()
+		if h.stopping {
+			h.mu.Unlock()
+			np.client.Kill()
+			return
+		}
+		np.restarts = p.restarts + 1
+		h.procs[kind] = np
+		h.mu.Unlock()
+		h.log.Info("plugin restarted", "kind", kind, "pid", np.pid, "restarts", np.restarts)
+		h.started(kind)
+	}
+}
+
+func (h *Host) started(kind string) {
+	h.mu.RLock()
+	fns := append([]func(string){}, h.onStart...)
+	h.mu.RUnlock()
+	for _, fn := range fns {
+		go fn(kind)
+	}
+}
+
+// Channel returns the running plugin of a kind.
+func (h *Host) Channel(kind string) (sdk.Channel, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	p, ok := h.procs[kind]
+	if !ok {
+		return nil, fmt.Errorf("pluginhost: kind %q: %w", kind, ErrUnknownKind)
+	}
+	if !p.running || p.client.Exited() {
+		return nil, fmt.Errorf("pluginhost: kind %q: %w", kind, ErrUnavailable)
+	}
+	return p.channel, nil
+}
+
+// Known reports whether some plugin declared this kind.
+func (h *Host) Known(kind string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	_, ok := h.procs[kind]
+	return ok
+}
+
+// Plugins lists the plugins, by kind.
+func (h *Host) Plugins() []Plugin {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]Plugin, 0, len(h.procs))
+	for _, p := range h.procs {
+		out = append(out, Plugin{Kind: p.kind, Version: p.version, Path: p.path, PID: p.pid,
+			Running: p.running && !p.client.Exited(), Restarts: p.restarts})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return out
+}
+
+// Ready returns an error naming the first plugin that is not running.
+func (h *Host) Ready() error {
+	for _, p := range h.Plugins() {
+		if !p.Running {
+			return fmt.Errorf("plugin %s is not running", p.Kind)
+		}
+	}
+	return nil
+}
+
+// StopAll stops supervision and kills every plugin process.
+func (h *Host) StopAll() {
+	h.mu.Lock()
+	h.stopping = true
+	h.mu.Unlock()
+	if h.cancel != nil {
+		h.cancel()
+	}
+	h.wg.Wait()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range h.procs {
+		p.client.Kill()
+		p.running = false
+	}
+}

@@ -1,0 +1,142 @@
+// Package threads records inbound traffic: a Writer gathers concurrent
+// requests into batches, each committed in one transaction, so a request is
+// answered only once it is durable and commits are shared under load.
+package threads
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboardhq/switchboard/core/store"
+)
+
+// ErrClosed is returned for writes after Close.
+var ErrClosed = errors.New("threads: writer closed")
+
+// Writer commits ingest items in batches.
+type Writer struct {
+	store    *store.Store
+	log      *slog.Logger
+	maxBatch int
+	in       chan *request
+	wg       sync.WaitGroup
+	mu       sync.RWMutex
+	closed   bool
+
+	batchSize prometheus.Histogram
+}
+
+type request struct {
+	item store.IngestItem
+	done chan result
+}
+
+type result struct {
+	res store.IngestResult
+	err error
+}
+
+// Options tune a Writer.
+type Options struct {
+	// MaxBatch bounds the items committed together.
+	MaxBatch int
+	// Loops is the number of concurrent committers: 1 on SQLite, a few on PostgreSQL.
+	Loops int
+}
+
+// NewWriter starts a writer's commit loops.
+func NewWriter(s *store.Store, log *slog.Logger, reg prometheus.Registerer, opts Options) *Writer {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 512
+	}
+	if opts.Loops <= 0 {
+		opts.Loops = 1
+	}
+	w := &Writer{
+		store:    s,
+		log:      log,
+		maxBatch: opts.MaxBatch,
+		in:       make(chan *request, opts.MaxBatch*4),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "switchboard_ingest_batch_size",
+			Help:    "Inbound requests committed per transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(w.batchSize)
+	}
+	for range opts.Loops {
+		w.wg.Add(1)
+		go w.loop()
+	}
+	return w
+}
+
+// Write records one item and returns once it is committed.
+func (w *Writer) Write(ctx context.Context, item store.IngestItem) (store.IngestResult, error) {
+	r := &request{item: item, done: make(chan result, 1)}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return store.IngestResult{}, ErrClosed
+	}
+	w.in <- r
+	w.mu.RUnlock()
+	// Once queued the item will be committed or fail; wait for it even if
+	// the client leaves, so the answer never races the commit.
+	out := <-r.done
+	return out.res, out.err
+}
+
+// Close commits everything queued and stops the loops.
+func (w *Writer) Close() {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.in)
+	}
+	w.mu.Unlock()
+	w.wg.Wait()
+}
+
+func (w *Writer) loop() {
+	defer w.wg.Done()
+	batch := make([]*request, 0, w.maxBatch)
+	items := make([]store.IngestItem, 0, w.maxBatch)
+	for first := range w.in {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < w.maxBatch {
+			select {
+			case r, ok := <-w.in:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		items = items[:0]
+		for _, r := range batch {
+			items = append(items, r.item)
+		}
+		w.batchSize.Observe(float64(len(batch)))
+		res, err := w.store.Ingest(context.Background(), items)
+		if err != nil {
+			w.log.Error("ingest batch failed", "items", len(items), "err", err)
+		}
+		for i, r := range batch {
+			if err != nil {
+				r.done <- result{err: err}
+				continue
+			}
+			r.done <- result{res: res[i]}
+		}
+	}
+}
