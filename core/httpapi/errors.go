@@ -77,6 +77,8 @@ func decode(c *gin.Context, dst any) error {
 		switch {
 		case errors.Is(err, io.EOF):
 			return errBadRequest("request body is empty; expected a JSON object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return errBadRequest("request body is not valid JSON: it ends too soon")
 		case errors.As(err, &typeErr):
 			return errBadRequest("field %q must be %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
 		case errors.As(err, &syntaxErr):
