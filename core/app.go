@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -136,7 +137,27 @@ func (a *App) Start() error {
 		defer a.wg.Done()
 		a.inbound.ReplayLoop(ctx, a.pluginKinds, 5*time.Second)
 	}()
+	if a.cfg.DebugAddr != "" {
+		a.startDebug()
+	}
 	return nil
+}
+
+// startDebug serves pprof on its own listener, never on the public one.
+func (a *App) startDebug() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: a.cfg.DebugAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		a.log.Info("debug server listening", "addr", a.cfg.DebugAddr)
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("debug server stopped", "err", err)
+		}
+	}()
 }
 
 func (a *App) pluginKinds() []string {

@@ -1,5 +1,296 @@
 package main
 
-import "github.com/urfave/cli/v3"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
-func benchCommand() *cli.Command { return &cli.Command{Name: "bench"} }
+	"github.com/urfave/cli/v3"
+)
+
+func benchCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "load a hub's custom webhook with seed-shaped messages, then check each acknowledged one is stored exactly once",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "url", Usage: "the hub's base URL", Value: "http://127.0.0.1:8080", Sources: cli.EnvVars("SWITCHBOARD_URL")},
+			&cli.StringFlag{Name: "token", Usage: "admin token (sba_…) of the workspace to load", Required: true, Sources: cli.EnvVars("SWITCHBOARD_TOKEN")},
+			&cli.IntFlag{Name: "connections", Aliases: []string{"c"}, Usage: "concurrent connections", Value: 64},
+			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "how long to send", Value: 10 * time.Second},
+			&cli.IntFlag{Name: "conversations", Usage: "distinct conversationIds per connection", Value: 16},
+			&cli.BoolFlag{Name: "no-verify", Usage: "skip the exactly-once check"},
+			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			b := &bench{
+				base:          strings.TrimRight(cmd.String("url"), "/"),
+				token:         cmd.String("token"),
+				connections:   cmd.Int("connections"),
+				duration:      cmd.Duration("duration"),
+				conversations: cmd.Int("conversations"),
+			}
+			if b.connections < 1 || b.conversations < 1 || b.duration <= 0 {
+				return errors.New("bench: --connections, --conversations and --duration must be positive")
+			}
+			res, err := b.run(ctx, !cmd.Bool("no-verify"))
+			if err != nil {
+				return err
+			}
+			if cmd.Bool("json") {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			res.print(os.Stdout)
+			if res.Lost > 0 || res.Duplicated > 0 {
+				return fmt.Errorf("bench: %d acknowledged messages lost, %d duplicated", res.Lost, res.Duplicated)
+			}
+			return nil
+		},
+	}
+}
+
+type bench struct {
+	base          string
+	token         string
+	connections   int
+	duration      time.Duration
+	conversations int
+	client        *http.Client
+}
+
+type benchResult struct {
+	Connections  int     `json:"connections"`
+	DurationSec  float64 `json:"durationSeconds"`
+	Sent         int     `json:"sent"`
+	Acknowledged int     `json:"acknowledged"`
+	Failed       int     `json:"failed"`
+	PerSecond    float64 `json:"messagesPerSecond"`
+	P50Ms        float64 `json:"p50Ms"`
+	P90Ms        float64 `json:"p90Ms"`
+	P99Ms        float64 `json:"p99Ms"`
+	MaxMs        float64 `json:"maxMs"`
+	Verified     bool    `json:"verified"`
+	Stored       int     `json:"stored"`
+	Lost         int     `json:"lost"`
+	Duplicated   int     `json:"duplicated"`
+	FirstError   string  `json:"firstError,omitempty"`
+}
+
+func (r *benchResult) print(w io.Writer) {
+	fmt.Fprintf(w, "connections      %d\n", r.Connections)
+	fmt.Fprintf(w, "duration         %.1fs\n", r.DurationSec)
+	fmt.Fprintf(w, "acknowledged     %d of %d sent (%d failed)\n", r.Acknowledged, r.Sent, r.Failed)
+	fmt.Fprintf(w, "throughput       %.0f messages/s\n", r.PerSecond)
+	fmt.Fprintf(w, "latency          p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs)
+	if r.Verified {
+		fmt.Fprintf(w, "stored           %d (lost %d, duplicated %d)\n", r.Stored, r.Lost, r.Duplicated)
+	}
+	if r.FirstError != "" {
+		fmt.Fprintf(w, "first error      %s\n", r.FirstError)
+	}
+}
+
+func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
+	b.client = &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:        b.connections * 2,
+			MaxIdleConnsPerHost: b.connections * 2,
+			MaxConnsPerHost:     b.connections,
+		},
+	}
+	var in struct {
+		ID     string `json:"id"`
+		APIKey string `json:"apiKey"`
+	}
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	if err := b.admin(ctx, "POST", "/api/integrations", map[string]any{"name": "bench " + run, "kind": "custom"}, &in); err != nil {
+		return nil, fmt.Errorf("bench: create integration: %w", err)
+	}
+	endpoint := b.base + "/api/webhooks/custom/" + in.ID
+
+	type worker struct {
+		acked     []string
+		latencies []time.Duration
+		sent      int
+		failed    int
+		firstErr  string
+	}
+	workers := make([]worker, b.connections)
+	deadline := time.Now().Add(b.duration)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := range b.connections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &workers[c]
+			var buf bytes.Buffer
+			for seq := 0; time.Now().Before(deadline) && ctx.Err() == nil; seq++ {
+				id := fmt.Sprintf("bench-%s-%d-%d", run, c, seq)
+				buf.Reset()
+				fmt.Fprintf(&buf, `{"messageId":%q,"conversationId":"bench-%s-%d-%d","from":{"externalId":"user-%d-%d","name":"Load Tester","email":"load%d.%d@example.com"},"subject":"Benchmark thread","content":"Message %d from connection %d: checking the order status."}`,
+					id, run, c, seq%b.conversations, c, seq%b.conversations, c, seq%b.conversations, seq, c)
+				req, _ := http.NewRequestWithContext(ctx, "POST", endpoint, bytes.NewReader(buf.Bytes()))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Api-Key", in.APIKey)
+				t0 := time.Now()
+				resp, err := b.client.Do(req)
+				w.sent++
+				if err != nil {
+					w.failed++
+					if w.firstErr == "" {
+						w.firstErr = err.Error()
+					}
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				w.latencies = append(w.latencies, time.Since(t0))
+				if resp.StatusCode != 200 || string(body) != `"ok"` {
+					w.failed++
+					if w.firstErr == "" {
+						w.firstErr = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, body)
+					}
+					continue
+				}
+				w.acked = append(w.acked, id)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+
+	res := &benchResult{Connections: b.connections, DurationSec: elapsed.Seconds()}
+	var lat []time.Duration
+	acked := make(map[string]bool)
+	for _, w := range workers {
+		res.Sent += w.sent
+		res.Failed += w.failed
+		if res.FirstError == "" {
+			res.FirstError = w.firstErr
+		}
+		lat = append(lat, w.latencies...)
+		for _, id := range w.acked {
+			acked[id] = true
+		}
+	}
+	res.Acknowledged = len(acked)
+	res.PerSecond = float64(res.Acknowledged) / elapsed.Seconds()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	res.P50Ms, res.P90Ms, res.P99Ms, res.MaxMs = pct(0.50), pct(0.90), pct(0.99), pct(1)
+
+	if verify {
+		stored, err := b.stored(ctx, in.ID)
+		if err != nil {
+			return nil, fmt.Errorf("bench: verify: %w", err)
+		}
+		res.Verified = true
+		for id, n := range stored {
+			res.Stored += n
+			if n > 1 {
+				res.Duplicated += n - 1
+			}
+			_ = id
+		}
+		for id := range acked {
+			if stored[id] == 0 {
+				res.Lost++
+			}
+		}
+	}
+	return res, nil
+}
+
+// stored counts every message of the integration by its messageId, through the admin API.
+func (b *bench) stored(ctx context.Context, integrationID string) (map[string]int, error) {
+	counts := map[string]int{}
+	var convIDs []string
+	cursor := ""
+	for {
+		var page struct {
+			Conversations []struct{ ID string }
+			NextCursor    string
+		}
+		q := url.Values{"integrationId": {integrationID}, "limit": {"500"}, "cursor": {cursor}}
+		if err := b.admin(ctx, "GET", "/api/conversations?"+q.Encode(), nil, &page); err != nil {
+			return nil, err
+		}
+		for _, c := range page.Conversations {
+			convIDs = append(convIDs, c.ID)
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	for _, conv := range convIDs {
+		cursor := ""
+		for {
+			var page struct {
+				Messages   []struct{ ExternalID string }
+				NextCursor string
+			}
+			q := url.Values{"limit": {"500"}, "cursor": {cursor}}
+			if err := b.admin(ctx, "GET", "/api/conversations/"+conv+"/messages?"+q.Encode(), nil, &page); err != nil {
+				return nil, err
+			}
+			for _, m := range page.Messages {
+				counts[m.ExternalID]++
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				break
+			}
+		}
+	}
+	return counts, nil
+}
+
+func (b *bench) admin(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, b.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, raw)
+	}
+	return json.Unmarshal(raw, out)
+}

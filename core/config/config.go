@@ -36,6 +36,8 @@ type Config struct {
 	DeliveryConcurrency int
 	// DeliveryTimeout bounds one delivery attempt.
 	DeliveryTimeout time.Duration
+	// DebugAddr, when set, serves Go's pprof profiles there.
+	DebugAddr string
 }
 
 // DatabaseFlags are shared by every command that opens the database.
@@ -110,6 +112,11 @@ func ServeFlags() []cli.Flag {
 			Value:   64,
 			Sources: cli.EnvVars("SWITCHBOARD_DELIVERY_CONCURRENCY"),
 		},
+		&cli.StringFlag{
+			Name:    "debug-addr",
+			Usage:   "serve Go pprof profiles on this address (off when empty; keep it on loopback)",
+			Sources: cli.EnvVars("SWITCHBOARD_DEBUG_ADDR"),
+		},
 		&cli.DurationFlag{
 			Name:    "delivery-timeout",
 			Usage:   "time limit of one delivery attempt",
@@ -132,6 +139,7 @@ func Load(cmd *cli.Command) (*Config, error) {
 		MaxBodyBytes:        int64(cmd.Int("max-body-bytes")),
 		DeliveryConcurrency: cmd.Int("delivery-concurrency"),
 		DeliveryTimeout:     cmd.Duration("delivery-timeout"),
+		DebugAddr:           cmd.String("debug-addr"),
 	}
 	var err error
 	if c.LogLevel, err = ParseLogLevel(cmd.String("log-level")); err != nil {

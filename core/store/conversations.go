@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/switchboardhq/switchboard/core/domain"
 )
@@ -54,6 +55,10 @@ func (s *Store) withContacts(ctx context.Context, rows []conversationRow) ([]dom
 			contacts[crows[i].ID] = crows[i].domain()
 		}
 	}
+	last, err := s.lastMessageTimes(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]domain.Conversation, len(rows))
 	for i, r := range rows {
 		out[i] = domain.Conversation{
@@ -64,8 +69,40 @@ func (s *Store) withContacts(ctx context.Context, rows []conversationRow) ([]dom
 			Subject:       r.Subject,
 			Status:        r.Status,
 			Contact:       contacts[r.ContactID],
-			LastMessageAt: r.LastMessageAt.UTC(),
+			LastMessageAt: last[r.ID],
 			CreatedAt:     r.CreatedAt.UTC(),
+		}
+	}
+	return out, nil
+}
+
+// lastMessageTimes returns when each conversation's newest message was sent.
+// It is read from the messages index rather than kept on the conversation
+// row, so the ingest path never rewrites conversation rows.
+func (s *Store) lastMessageTimes(ctx context.Context, rows []conversationRow) (map[string]time.Time, error) {
+	out := make(map[string]time.Time, len(rows))
+	if len(rows) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].ID
+		out[rows[i].ID] = rows[i].LastMessageAt.UTC()
+	}
+	type last struct {
+		ID     string
+		SentAt *time.Time
+	}
+	var lasts []last
+	err := s.db.WithContext(ctx).Raw(`SELECT c.id AS id,
+		(SELECT m.sent_at FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS sent_at
+		FROM conversations c WHERE c.id IN ?`, ids).Scan(&lasts).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: last message times: %w", err)
+	}
+	for _, l := range lasts {
+		if l.SentAt != nil {
+			out[l.ID] = l.SentAt.UTC()
 		}
 	}
 	return out, nil

@@ -56,17 +56,56 @@ type IngestResult struct {
 	ConversationID string
 }
 
+// Ingester records batches of inbound requests on a dedicated connection
+// with its own prepared statements, so the hot path neither waits for a pool
+// connection nor re-parses SQL. One Ingester is used by one goroutine.
+type Ingester struct {
+	s     *Store
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+// maxCachedStatements bounds an Ingester's prepared statements.
+const maxCachedStatements = 256
+
+// NewIngester takes a connection from the pool for batch ingest.
+func (s *Store) NewIngester(ctx context.Context) (*Ingester, error) {
+	conn, err := s.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: ingest connection: %w", err)
+	}
+	return &Ingester{s: s, conn: conn, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+// Close returns the connection to the pool.
+func (in *Ingester) Close() error {
+	for _, st := range in.stmts {
+		st.Close()
+	}
+	return in.conn.Close()
+}
+
+// Ingest records one batch on a connection of its own; see Ingester.Ingest.
+func (s *Store) Ingest(ctx context.Context, items []IngestItem) ([]IngestResult, error) {
+	in, err := s.NewIngester(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	return in.Ingest(ctx, items)
+}
+
 // Ingest records a batch of inbound requests in one transaction: threads
 // messages into conversations, drops repeated message ids, writes the event
 // log and keeps raw requests. Nothing is written unless everything is.
-func (s *Store) Ingest(ctx context.Context, items []IngestItem) ([]IngestResult, error) {
+func (in *Ingester) Ingest(ctx context.Context, items []IngestItem) ([]IngestResult, error) {
 	var err error
 	for try := 0; try < 5; try++ {
 		var results []IngestResult
 		var p *pendingThreads
-		results, p, err = s.ingestTx(ctx, items)
+		results, p, err = in.ingestTx(ctx, items)
 		if err == nil {
-			s.threads.merge(p)
+			in.s.threads.merge(p)
 			return results, nil
 		}
 		if !isRetryable(err) || ctx.Err() != nil {
@@ -77,25 +116,83 @@ func (s *Store) Ingest(ctx context.Context, items []IngestItem) ([]IngestResult,
 	return nil, fmt.Errorf("store: ingest %d items: %w", len(items), err)
 }
 
+// stmt returns the prepared form of a query, preparing it on first use.
+func (in *Ingester) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := in.stmts[q]; ok {
+		return st, nil
+	}
+	if len(in.stmts) >= maxCachedStatements {
+		for k, st := range in.stmts {
+			st.Close()
+			delete(in.stmts, k)
+		}
+	}
+	st, err := in.conn.PrepareContext(ctx, in.s.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	in.stmts[q] = st
+	return st, nil
+}
+
+func (in *Ingester) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := in.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (in *Ingester) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := in.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (in *Ingester) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := in.stmt(ctx, q)
+	if err != nil {
+		// QueryRow reports the same prepare error through Scan.
+		return in.conn.QueryRowContext(ctx, in.s.rebind(q), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 type pendingMessage struct {
 	item   int
 	id     string
 	convID string
 }
 
-func (s *Store) ingestTx(ctx context.Context, items []IngestItem) ([]IngestResult, *pendingThreads, error) {
-	tx, err := s.sql.BeginTx(ctx, nil)
-	if err != nil {
+// begin opens a write transaction on the dedicated connection. SQLite takes
+// the write lock at once (IMMEDIATE) so the commit never has to upgrade it.
+func (in *Ingester) begin(ctx context.Context) error {
+	q := "BEGIN"
+	if in.s.dialect == "sqlite" {
+		q = "BEGIN IMMEDIATE"
+	}
+	_, err := in.conn.ExecContext(ctx, q)
+	return err
+}
+
+func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestResult, *pendingThreads, error) {
+	if err := in.begin(ctx); err != nil {
 		return nil, nil, err
 	}
-	defer tx.Rollback()
+	committed := false
+	defer func() {
+		if !committed {
+			in.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
 
 	t := now()
 	results := make([]IngestResult, len(items))
 	p := newPendingThreads()
 	seen := make(map[string]struct{}, len(items))
 	msgs := make([]pendingMessage, 0, len(items))
-	lastAt := make(map[string]time.Time)
 	errs := make([]string, len(items))
 
 	for i := range items {
@@ -110,11 +207,11 @@ func (s *Store) ingestTx(ctx context.Context, items []IngestItem) ([]IngestResul
 				continue
 			}
 			seen[key] = struct{}{}
-			contactID, err := s.resolveContact(ctx, tx, p, it.WorkspaceID, &m.From, t)
+			contactID, err := in.resolveContact(ctx, p, it.WorkspaceID, &m.From, t)
 			if err != nil {
 				return nil, nil, err
 			}
-			convID, err := s.resolveConversation(ctx, tx, p, it, contactID, t)
+			convID, err := in.resolveConversation(ctx, p, it, contactID, t)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -127,7 +224,7 @@ func (s *Store) ingestTx(ctx context.Context, items []IngestItem) ([]IngestResul
 		}
 	}
 
-	inserted, err := s.insertMessages(ctx, tx, items, msgs, t)
+	inserted, err := in.insertMessages(ctx, items, msgs, t)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -135,32 +232,24 @@ func (s *Store) ingestTx(ctx context.Context, items []IngestItem) ([]IngestResul
 		r := &results[pm.item]
 		if _, ok := inserted[pm.id]; ok {
 			r.Status, r.MessageID, r.ConversationID = domain.EventOK, pm.id, pm.convID
-			if at := items[pm.item].Message.SentAt; at.After(lastAt[pm.convID]) {
-				lastAt[pm.convID] = at
-			}
 		} else {
 			r.Status = domain.EventSkip
 			errs[pm.item] = duplicateError(items[pm.item].Message.ExternalID)
 		}
 	}
-	if err := s.insertEvents(ctx, tx, items, results, errs, t); err != nil {
+	if err := in.insertEvents(ctx, items, results, errs, t); err != nil {
 		return nil, nil, err
 	}
-	if err := s.insertInbox(ctx, tx, items, t); err != nil {
+	if err := in.insertInbox(ctx, items, t); err != nil {
 		return nil, nil, err
 	}
-	if err := s.deleteReplayed(ctx, tx, items); err != nil {
+	if err := in.deleteReplayed(ctx, items); err != nil {
 		return nil, nil, err
 	}
-	for convID, at := range lastAt {
-		_, err := tx.ExecContext(ctx, s.rebind(`UPDATE conversations SET last_message_at = ? WHERE id = ? AND last_message_at < ?`), at, convID, at)
-		if err != nil {
-			return nil, nil, fmt.Errorf("touch conversation: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	if _, err := in.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return nil, nil, err
 	}
+	committed = true
 	return results, p, nil
 }
 
@@ -170,15 +259,15 @@ func duplicateError(externalID string) string {
 
 // resolveContact finds the sender by email (case-insensitive), then by
 // external id, and creates it when neither matches.
-func (s *Store) resolveContact(ctx context.Context, tx *sql.Tx, p *pendingThreads, workspaceID string, from *domain.Contact, t time.Time) (string, error) {
+func (in *Ingester) resolveContact(ctx context.Context, p *pendingThreads, workspaceID string, from *domain.Contact, t time.Time) (string, error) {
 	email := strings.ToLower(strings.TrimSpace(from.Email))
 	emailKey := "e\x00" + workspaceID + "\x00" + email
 	if email != "" {
-		if id, ok := s.threads.contact(p, emailKey); ok {
+		if id, ok := in.s.threads.contact(p, emailKey); ok {
 			return id, nil
 		}
 		var id string
-		err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM contacts WHERE workspace_id = ? AND email_lower = ? ORDER BY id LIMIT 1`), workspaceID, email).Scan(&id)
+		err := in.queryRow(ctx, `SELECT id FROM contacts WHERE workspace_id = ? AND email_lower = ? ORDER BY id LIMIT 1`, workspaceID, email).Scan(&id)
 		if err == nil {
 			p.contacts[emailKey] = id
 			return id, nil
@@ -192,23 +281,23 @@ func (s *Store) resolveContact(ctx context.Context, tx *sql.Tx, p *pendingThread
 		extID = from.Phone
 	}
 	extKey := "x\x00" + workspaceID + "\x00" + extID
-	if id, ok := s.threads.contact(p, extKey); ok && email == "" {
+	if id, ok := in.s.threads.contact(p, extKey); ok && email == "" {
 		return id, nil
 	}
 	id := NewID()
-	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO contacts (id, workspace_id, external_id, name, email, email_lower, phone, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, external_id) DO NOTHING`),
+	res, err := in.exec(ctx, `INSERT INTO contacts (id, workspace_id, external_id, name, email, email_lower, phone, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, external_id) DO NOTHING`,
 		id, workspaceID, extID, from.Name, strings.TrimSpace(from.Email), email, from.Phone, t)
 	if err != nil {
 		return "", fmt.Errorf("create contact: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		if err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM contacts WHERE workspace_id = ? AND external_id = ?`), workspaceID, extID).Scan(&id); err != nil {
+		if err := in.queryRow(ctx, `SELECT id FROM contacts WHERE workspace_id = ? AND external_id = ?`, workspaceID, extID).Scan(&id); err != nil {
 			return "", fmt.Errorf("match contact by external id: %w", err)
 		}
 		if email != "" {
 			// Known by external id, now with an email: remember it for matching.
-			_, err := tx.ExecContext(ctx, s.rebind(`UPDATE contacts SET email = ?, email_lower = ? WHERE id = ? AND email_lower = ''`), strings.TrimSpace(from.Email), email, id)
+			_, err := in.exec(ctx, `UPDATE contacts SET email = ?, email_lower = ? WHERE id = ? AND email_lower = ''`, strings.TrimSpace(from.Email), email, id)
 			if err != nil {
 				return "", fmt.Errorf("set contact email: %w", err)
 			}
@@ -223,21 +312,21 @@ func (s *Store) resolveContact(ctx context.Context, tx *sql.Tx, p *pendingThread
 
 // resolveConversation returns the thread for the item's external thread id,
 // creating it (with this message's subject) when it is new.
-func (s *Store) resolveConversation(ctx context.Context, tx *sql.Tx, p *pendingThreads, it *IngestItem, contactID string, t time.Time) (string, error) {
+func (in *Ingester) resolveConversation(ctx context.Context, p *pendingThreads, it *IngestItem, contactID string, t time.Time) (string, error) {
 	m := it.Message
 	key := it.IntegrationID + "\x00" + m.ThreadExternalID
-	if id, ok := s.threads.conversation(p, key); ok {
+	if id, ok := in.s.threads.conversation(p, key); ok {
 		return id, nil
 	}
 	id := NewID()
-	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO conversations (id, workspace_id, integration_id, external_id, contact_id, subject, status, team_id, last_message_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT (integration_id, external_id) DO NOTHING`),
+	res, err := in.exec(ctx, `INSERT INTO conversations (id, workspace_id, integration_id, external_id, contact_id, subject, status, team_id, last_message_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT (integration_id, external_id) DO NOTHING`,
 		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen, m.SentAt, t)
 	if err != nil {
 		return "", fmt.Errorf("create conversation: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM conversations WHERE integration_id = ? AND external_id = ?`), it.IntegrationID, m.ThreadExternalID).Scan(&id)
+		err := in.queryRow(ctx, `SELECT id FROM conversations WHERE integration_id = ? AND external_id = ?`, it.IntegrationID, m.ThreadExternalID).Scan(&id)
 		if err != nil {
 			return "", fmt.Errorf("find conversation: %w", err)
 		}
@@ -248,7 +337,7 @@ func (s *Store) resolveConversation(ctx context.Context, tx *sql.Tx, p *pendingT
 
 // insertMessages writes messages with multi-row inserts and returns the ids
 // that were new; the others repeated a stored external id.
-func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, items []IngestItem, msgs []pendingMessage, t time.Time) (map[string]struct{}, error) {
+func (in *Ingester) insertMessages(ctx context.Context, items []IngestItem, msgs []pendingMessage, t time.Time) (map[string]struct{}, error) {
 	const cols = 11
 	inserted := make(map[string]struct{}, len(msgs))
 	for start := 0; start < len(msgs); start += maxRowsPerInsert {
@@ -267,7 +356,7 @@ func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, items []IngestIt
 				m.ExternalID, m.Content, m.ContentType, m.SentAt, domain.MessageReceived, t)
 		}
 		b.WriteString(` ON CONFLICT (integration_id, external_id) DO NOTHING RETURNING id`)
-		rows, err := tx.QueryContext(ctx, s.rebind(b.String()), args...)
+		rows, err := in.query(ctx, b.String(), args...)
 		if err != nil {
 			return nil, fmt.Errorf("insert messages: %w", err)
 		}
@@ -292,7 +381,7 @@ func (s *Store) insertMessages(ctx context.Context, tx *sql.Tx, items []IngestIt
 // maxRowsPerInsert keeps a multi-row insert under both databases' limits on bound parameters.
 const maxRowsPerInsert = 500
 
-func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, items []IngestItem, results []IngestResult, errs []string, t time.Time) error {
+func (in *Ingester) insertEvents(ctx context.Context, items []IngestItem, results []IngestResult, errs []string, t time.Time) error {
 	const cols = 7
 	var b strings.Builder
 	args := make([]any, 0, len(items)*cols)
@@ -301,7 +390,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, items []IngestItem
 		if n == 0 {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, s.rebind(b.String()), args...)
+		_, err := in.exec(ctx, b.String(), args...)
 		b.Reset()
 		args = args[:0]
 		n = 0
@@ -335,7 +424,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, items []IngestItem
 	return flush()
 }
 
-func (s *Store) insertInbox(ctx context.Context, tx *sql.Tx, items []IngestItem, t time.Time) error {
+func (in *Ingester) insertInbox(ctx context.Context, items []IngestItem, t time.Time) error {
 	for i := range items {
 		r := items[i].Raw
 		if r == nil {
@@ -349,8 +438,8 @@ func (s *Store) insertInbox(ctx context.Context, tx *sql.Tx, items []IngestItem,
 		if received.IsZero() {
 			received = t
 		}
-		_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO inbox_items (id, integration_id, kind, connection_id, method, url, headers, body, received_at, attempts, last_error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '')`),
+		_, err = in.exec(ctx, `INSERT INTO inbox_items (id, integration_id, kind, connection_id, method, url, headers, body, received_at, attempts, last_error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '')`,
 			NewID(), items[i].IntegrationID, r.Kind, r.ConnectionID, r.Method, r.URL, string(headers), r.Body, received)
 		if err != nil {
 			return fmt.Errorf("keep raw request: %w", err)
@@ -359,12 +448,12 @@ func (s *Store) insertInbox(ctx context.Context, tx *sql.Tx, items []IngestItem,
 	return nil
 }
 
-func (s *Store) deleteReplayed(ctx context.Context, tx *sql.Tx, items []IngestItem) error {
+func (in *Ingester) deleteReplayed(ctx context.Context, items []IngestItem) error {
 	for i := range items {
 		if items[i].InboxID == "" {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM inbox_items WHERE id = ?`), items[i].InboxID); err != nil {
+		if _, err := in.exec(ctx, `DELETE FROM inbox_items WHERE id = ?`, items[i].InboxID); err != nil {
 			return fmt.Errorf("remove replayed request: %w", err)
 		}
 	}

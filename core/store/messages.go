@@ -58,9 +58,6 @@ func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversat
 		if err := tx.Create(&ev).Error; err != nil {
 			return err
 		}
-		if err := tx.Model(&conversationRow{}).Where("id = ?", conv.ID).Update("last_message_at", t).Error; err != nil {
-			return err
-		}
 		if d == nil {
 			return nil
 		}

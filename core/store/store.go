@@ -64,7 +64,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		// WAL with synchronous=FULL: a commit is on disk before it returns.
 		// BEGIN IMMEDIATE avoids lock upgrades failing under concurrency.
 		dsn := "file:" + dbc.DSN + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-			"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)&_txlock=immediate"
+			"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)&_pragma=cache_size(-65536)&_pragma=temp_store(memory)&_txlock=immediate"
 		dialector = sqlite.Open(dsn)
 	case "postgres":
 		dialector = postgres.New(postgres.Config{DSN: dbc.DSN})

@@ -106,6 +106,12 @@ func (w *Writer) Close() {
 
 func (w *Writer) loop() {
 	defer w.wg.Done()
+	var ing *store.Ingester
+	defer func() {
+		if ing != nil {
+			ing.Close()
+		}
+	}()
 	batch := make([]*request, 0, w.maxBatch)
 	items := make([]store.IngestItem, 0, w.maxBatch)
 	for first := range w.in {
@@ -127,9 +133,21 @@ func (w *Writer) loop() {
 			items = append(items, r.item)
 		}
 		w.batchSize.Observe(float64(len(batch)))
-		res, err := w.store.Ingest(context.Background(), items)
+		var res []store.IngestResult
+		var err error
+		if ing == nil {
+			ing, err = w.store.NewIngester(context.Background())
+		}
+		if err == nil {
+			res, err = ing.Ingest(context.Background(), items)
+		}
 		if err != nil {
 			w.log.Error("ingest batch failed", "items", len(items), "err", err)
+			// The connection may be broken: take a fresh one next time.
+			if ing != nil {
+				ing.Close()
+				ing = nil
+			}
 		}
 		for i, r := range batch {
 			if err != nil {
