@@ -3,6 +3,7 @@ package sdk
 import (
 	"context"
 	"os"
+	"runtime"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -50,13 +51,19 @@ func (p *ChannelPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *g
 	return &Client{rpc: proto.NewChannelClient(c)}, nil
 }
 
+// newGRPCServer serves calls from a fixed pool of goroutines rather than one
+// new goroutine per call, which shortens each round trip.
+func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
+	return grpc.NewServer(append(opts, grpc.NumStreamWorkers(uint32(max(2, runtime.GOMAXPROCS(0)))))...)
+}
+
 // Serve runs the plugin until the hub stops it. Call it from main.
 func Serve(ch Channel) {
 	info := ch.Info()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: VersionedPlugins(ch),
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       newGRPCServer,
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:       "plugin." + info.Kind,
 			Output:     os.Stderr,
