@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "switchboard-cli-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "switchboard")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command(binary, args...).Output()
+	return string(out), err
+}
+
+func TestCreateTokenPrintsUsableTokenLast(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		out, err := run(t, "admin", "create-token", "--workspace", "acme", "--database-url", dbURL)
+		if err != nil {
+			t.Fatalf("create-token: %v", err)
+		}
+		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+		token := lines[len(lines)-1]
+		if !strings.HasPrefix(token, "sba_") || strings.ContainsAny(token, " \t") {
+			t.Fatalf("last line %q is not a token alone", token)
+		}
+		// A second run reuses the workspace and makes a different token.
+		out2, err := run(t, "admin", "create-token", "--workspace", "acme", "--database-url", dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines2 := strings.Split(strings.TrimRight(out2, "\n"), "\n")
+		token2 := lines2[len(lines2)-1]
+
+		st, err := store.Open(context.Background(), dbURL, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		ws1, err1 := st.AdminTokenWorkspace(context.Background(), auth.Hash(token))
+		ws2, err2 := st.AdminTokenWorkspace(context.Background(), auth.Hash(token2))
+		if err1 != nil || err2 != nil || ws1 != ws2 || token == token2 {
+			t.Errorf("tokens %q/%q map to %q (%v) and %q (%v)", token, token2, ws1, err1, ws2, err2)
+		}
+	})
+}
+
+func TestCreateUserAndMigrateAndVersion(t *testing.T) {
+	db := storetest.SQLite(t)
+	if out, err := run(t, "migrate", "--database-url", db); err != nil || !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate: %q %v", out, err)
+	}
+	if _, err := run(t, "admin", "create-user", "--workspace", "acme", "--email", "Ops@Example.com", "--password", "correct horse", "--database-url", db); err != nil {
+		t.Fatalf("create-user: %v", err)
+	}
+	if _, err := run(t, "admin", "create-user", "--workspace", "acme", "--email", "ops@example.com", "--password", "correct horse", "--database-url", db); err == nil {
+		t.Error("a second user with the same email (other case) was created")
+	}
+	if _, err := run(t, "admin", "create-user", "--workspace", "acme", "--email", "x@example.com", "--password", "short", "--database-url", db); err == nil {
+		t.Error("a short password was accepted")
+	}
+	if out, err := run(t, "version"); err != nil || !strings.HasPrefix(out, "switchboard ") {
+		t.Errorf("version: %q %v", out, err)
+	}
+	if _, err := run(t, "serve", "--database-url", "mysql://nope"); err == nil {
+		t.Error("serve accepted an unsupported database URL")
+	}
+}
