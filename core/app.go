@@ -27,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/pluginhost"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/threads"
+	"github.com/switchboardhq/switchboard/scripts"
 )
 
 // Version is set at build time.
@@ -74,13 +75,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	ints := auth.NewIntegrations(st.IntegrationAuth)
 	in := inbound.NewService(st, w, host, ints, log, reg, inbound.Options{MaxBodyBytes: cfg.MaxBodyBytes})
 	hostname, _ := os.Hostname()
-	worker := delivery.NewWorker(st, log, reg, delivery.Options{
-		ID:           fmt.Sprintf("%s/%d/%s", hostname, os.Getpid(), uuid.NewString()[:8]),
-		Schedule:     cfg.RetrySchedule,
-		Concurrency:  cfg.DeliveryConcurrency,
-		Timeout:      cfg.DeliveryTimeout,
-		AllowPrivate: cfg.AllowPrivateTargets,
-		UserAgent:    "Switchboard/" + Version,
+	engine := scripts.NewEngine(scripts.Limits{Timeout: cfg.TransformTimeout})
+	planner := delivery.NewPlanner(st)
+	st.SetPlanner(planner)
+	worker := delivery.NewWorker(st, planner, engine, log, reg, delivery.Options{
+		ID:                fmt.Sprintf("%s/%d/%s", hostname, os.Getpid(), uuid.NewString()[:8]),
+		Schedule:          cfg.RetrySchedule,
+		Concurrency:       cfg.DeliveryConcurrency,
+		TargetConcurrency: cfg.DeliveryTargetConcurrency,
+		Timeout:           cfg.DeliveryTimeout,
+		AllowPrivate:      cfg.AllowPrivateTargets,
+		DisableAfter:      cfg.TargetDisableAfter,
+		UserAgent:         "Switchboard/" + Version,
 	})
 	api := httpapi.New(httpapi.Deps{
 		Store:               st,
@@ -88,7 +94,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		AdminTokens:         auth.NewAdminTokens(st.AdminTokenWorkspace),
 		Integrations:        ints,
 		Plugins:             host,
-		Deliveries:          worker,
+		Worker:              worker,
+		Planner:             planner,
+		Engine:              engine,
 		Log:                 log,
 		Registry:            reg,
 		PublicURL:           cfg.PublicURL,
@@ -104,6 +112,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	in.OnDeliveries(worker.Notify)
 	// Whatever arrived while a plugin was down is processed when it is back.
 	host.OnStart(func(kind string) {
 		if err := in.Replay(context.Background(), kind); err != nil {

@@ -83,6 +83,11 @@ func WithRetrySchedule(d ...time.Duration) Option {
 	return func(c *config.Config) { c.RetrySchedule = d }
 }
 
+// WithDisableAfter sets how long a target may fail before it is disabled.
+func WithDisableAfter(d time.Duration) Option {
+	return func(c *config.Config) { c.TargetDisableAfter = d }
+}
+
 // WithoutPrivateTargets leaves --allow-private-targets off.
 func WithoutPrivateTargets() Option {
 	return func(c *config.Config) { c.AllowPrivateTargets = false }
@@ -105,6 +110,10 @@ func Start(t testing.TB, databaseURL string, opts ...Option) *Hub {
 		MaxBodyBytes:        64 << 10,
 		DeliveryConcurrency: 16,
 		DeliveryTimeout:     5 * time.Second,
+
+		DeliveryTargetConcurrency: 16,
+		TargetDisableAfter:        time.Hour,
+		TransformTimeout:          100 * time.Millisecond,
 	}
 	for _, o := range opts {
 		o(cfg)

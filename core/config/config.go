@@ -38,6 +38,12 @@ type Config struct {
 	DeliveryTimeout time.Duration
 	// DebugAddr, when set, serves Go's pprof profiles there.
 	DebugAddr string
+	// DeliveryTargetConcurrency bounds attempts in flight to one target.
+	DeliveryTargetConcurrency int
+	// TargetDisableAfter disables a target failing continuously this long; 0 never.
+	TargetDisableAfter time.Duration
+	// TransformTimeout bounds one run of a transform script.
+	TransformTimeout time.Duration
 }
 
 // DatabaseFlags are shared by every command that opens the database.
@@ -112,6 +118,24 @@ func ServeFlags() []cli.Flag {
 			Value:   64,
 			Sources: cli.EnvVars("SWITCHBOARD_DELIVERY_CONCURRENCY"),
 		},
+		&cli.IntFlag{
+			Name:    "delivery-target-concurrency",
+			Usage:   "deliveries in flight at once to any one target",
+			Value:   16,
+			Sources: cli.EnvVars("SWITCHBOARD_DELIVERY_TARGET_CONCURRENCY"),
+		},
+		&cli.DurationFlag{
+			Name:    "target-disable-after",
+			Usage:   "disable a delivery target that has failed continuously this long (0: never)",
+			Value:   120 * time.Hour,
+			Sources: cli.EnvVars("SWITCHBOARD_TARGET_DISABLE_AFTER"),
+		},
+		&cli.DurationFlag{
+			Name:    "transform-timeout",
+			Usage:   "time limit of one run of a transform script",
+			Value:   100 * time.Millisecond,
+			Sources: cli.EnvVars("SWITCHBOARD_TRANSFORM_TIMEOUT"),
+		},
 		&cli.StringFlag{
 			Name:    "debug-addr",
 			Usage:   "serve Go pprof profiles on this address (off when empty; keep it on loopback)",
@@ -140,6 +164,10 @@ func Load(cmd *cli.Command) (*Config, error) {
 		DeliveryConcurrency: cmd.Int("delivery-concurrency"),
 		DeliveryTimeout:     cmd.Duration("delivery-timeout"),
 		DebugAddr:           cmd.String("debug-addr"),
+
+		DeliveryTargetConcurrency: cmd.Int("delivery-target-concurrency"),
+		TargetDisableAfter:        cmd.Duration("target-disable-after"),
+		TransformTimeout:          cmd.Duration("transform-timeout"),
 	}
 	var err error
 	if c.LogLevel, err = ParseLogLevel(cmd.String("log-level")); err != nil {
@@ -176,6 +204,15 @@ func (c *Config) Validate() error {
 	}
 	if c.DeliveryConcurrency < 1 {
 		return fmt.Errorf("config: --delivery-concurrency %d must be at least 1", c.DeliveryConcurrency)
+	}
+	if c.DeliveryTargetConcurrency < 1 {
+		return fmt.Errorf("config: --delivery-target-concurrency %d must be at least 1", c.DeliveryTargetConcurrency)
+	}
+	if c.TargetDisableAfter < 0 {
+		return fmt.Errorf("config: --target-disable-after %s must not be negative", c.TargetDisableAfter)
+	}
+	if c.TransformTimeout <= 0 || c.TransformTimeout > 10*time.Second {
+		return fmt.Errorf("config: --transform-timeout %s must be between 0 and 10s", c.TransformTimeout)
 	}
 	if c.DeliveryTimeout <= 0 {
 		return fmt.Errorf("config: --delivery-timeout %s must be positive", c.DeliveryTimeout)

@@ -1,5 +1,6 @@
 // Package delivery sends events to customers' systems: durable, retried on
-// a schedule, every attempt recorded, signed with Standard Webhooks headers.
+// a schedule, ordered per conversation, every attempt recorded, signed with
+// Standard Webhooks headers.
 package delivery
 
 import (
@@ -11,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -18,8 +20,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboardhq/switchboard/core/cache"
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/scripts"
 )
 
 // maxExcerpt bounds the response body kept with an attempt.
@@ -28,42 +32,70 @@ const maxExcerpt = 1024
 // Options configure a Worker.
 type Options struct {
 	// ID names this worker in claims; unique per process.
-	ID           string
-	Schedule     []time.Duration
-	Concurrency  int
-	Timeout      time.Duration
-	AllowPrivate bool
+	ID       string
+	Schedule []time.Duration
+	// Concurrency bounds attempts in flight in this process, TargetConcurrency
+	// those to any one target.
+	Concurrency       int
+	TargetConcurrency int
+	Timeout           time.Duration
+	AllowPrivate      bool
+	// DisableAfter disables a target that has failed continuously this long (0: never).
+	DisableAfter time.Duration
 	PollInterval time.Duration
 	UserAgent    string
 }
 
 // Worker claims due deliveries and sends them.
 type Worker struct {
-	store  *store.Store
-	log    *slog.Logger
-	opts   Options
-	client *http.Client
-	wake   chan struct{}
-	wg     sync.WaitGroup
+	store   *store.Store
+	planner *Planner
+	engine  *scripts.Engine
+	log     *slog.Logger
+	opts    Options
+	client  *http.Client
+	wake    chan struct{}
+
+	mu      sync.Mutex
+	targets map[string]chan struct{}
+
+	secrets *cache.TTL[store.SigningSecrets]
+	subs    *cache.TTL[subscriptionTarget]
 
 	attempts *prometheus.CounterVec
 	latency  prometheus.Histogram
 }
 
+type subscriptionTarget struct {
+	sub    domain.Subscription
+	secret string
+}
+
 // NewWorker makes a worker; Run starts it.
-func NewWorker(s *store.Store, log *slog.Logger, reg prometheus.Registerer, opts Options) *Worker {
+func NewWorker(s *store.Store, p *Planner, engine *scripts.Engine, log *slog.Logger, reg prometheus.Registerer, opts Options) *Worker {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
 	}
 	if opts.UserAgent == "" {
 		opts.UserAgent = "Switchboard"
 	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 64
+	}
+	if opts.TargetConcurrency <= 0 {
+		opts.TargetConcurrency = opts.Concurrency
+	}
 	w := &Worker{
-		store:  s,
-		log:    log,
-		opts:   opts,
-		client: NewHTTPClient(opts.AllowPrivate, opts.Timeout),
-		wake:   make(chan struct{}, 1),
+		store:   s,
+		planner: p,
+		engine:  engine,
+		log:     log,
+		opts:    opts,
+		client:  NewHTTPClient(opts.AllowPrivate, opts.Timeout),
+		wake:    make(chan struct{}, 1),
+		targets: map[string]chan struct{}{},
+		secrets: cache.NewTTL[store.SigningSecrets](time.Second, 10_000),
+		subs:    cache.NewTTL[subscriptionTarget](time.Second, 10_000),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_delivery_attempts_total",
 			Help: "Delivery attempts by outcome.",
@@ -88,13 +120,20 @@ func (w *Worker) Notify() {
 	}
 }
 
-// Run claims and sends deliveries until ctx ends, then waits for the
-// attempts in flight.
+// Run claims and sends deliveries until ctx ends, then finishes the
+// attempts in flight and records them.
 func (w *Worker) Run(ctx context.Context) {
-	sem := make(chan struct{}, w.opts.Concurrency)
+	outcomes := make(chan store.AttemptOutcome, w.opts.Concurrency)
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		w.record(outcomes)
+	}()
+
 	lease := w.opts.Timeout + 30*time.Second
-	defer w.wg.Wait()
-	for {
+	sem := make(chan struct{}, w.opts.Concurrency)
+	var inflight sync.WaitGroup
+	for ctx.Err() == nil {
 		free := cap(sem) - len(sem)
 		var claimed []store.ClaimedDelivery
 		if free > 0 {
@@ -106,11 +145,10 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		for _, d := range claimed {
 			sem <- struct{}{}
-			w.wg.Add(1)
+			inflight.Add(1)
 			go func() {
-				defer func() { <-sem; w.wg.Done() }()
-				w.attempt(context.WithoutCancel(ctx), d)
-				w.Notify()
+				defer func() { <-sem; inflight.Done() }()
+				outcomes <- w.attempt(context.WithoutCancel(ctx), d)
 			}()
 		}
 		if len(claimed) == free && free > 0 {
@@ -118,94 +156,289 @@ func (w *Worker) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			return
 		case <-w.wake:
 		case <-time.After(w.opts.PollInterval):
 		}
 	}
+	inflight.Wait()
+	close(outcomes)
+	<-recorded
 }
 
-// attempt sends one delivery and records the outcome.
-func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) {
+// record commits attempt outcomes in batches: one transaction for every
+// outcome that arrived while the previous batch was being written.
+func (w *Worker) record(outcomes <-chan store.AttemptOutcome) {
+	batch := make([]store.AttemptOutcome, 0, 256)
+	for o := range outcomes {
+		batch = append(batch[:0], o)
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case o, ok := <-outcomes:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		held, disabled, err := w.store.RecordAttempts(context.Background(), batch, w.opts.DisableAfter)
+		if err != nil {
+			// The claims expire and the deliveries are attempted again: at least once.
+			w.log.Error("record delivery attempts", "count", len(batch), "err", err)
+			continue
+		}
+		for i, ok := range held {
+			if !ok {
+				w.log.Warn("delivery claim expired before the attempt was recorded", "delivery", batch[i].Delivery.ID)
+			}
+		}
+		for _, d := range disabled {
+			w.log.Warn("delivery target disabled after failing continuously", "target", d.TargetType, "id", d.ID, "failing_since", d.FailingSince)
+			w.planner.ForgetIntegration(d.IntegrationID)
+			w.planner.ForgetWorkspace(d.WorkspaceID)
+			w.subs.Drop(d.ID)
+		}
+		w.Notify() // finished deliveries may release later ones of their conversation
+	}
+}
+
+// sendError is a failed attempt; permanent ones are not retried.
+type sendError struct {
+	err          error
+	permanent    bool
+	targetFailed bool
+	retryAfter   time.Duration
+}
+
+func (e *sendError) Error() string { return e.err.Error() }
+
+func permanent(format string, args ...any) *sendError {
+	return &sendError{err: fmt.Errorf(format, args...), permanent: true}
+}
+
+// attempt sends one delivery and decides what follows.
+func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) store.AttemptOutcome {
+	release := w.acquireTarget(d)
+	defer release()
 	n := d.AttemptCount + 1
 	start := time.Now()
 	a := domain.Attempt{N: n, At: start.UTC()}
-	retryAfter, err := w.send(ctx, d, &a)
+	skipped, serr := w.send(ctx, d, &a)
 	a.DurationMs = time.Since(start).Milliseconds()
 	w.latency.Observe(time.Since(start).Seconds())
 
-	o := store.AttemptOutcome{Attempt: a}
+	o := store.AttemptOutcome{Delivery: d, Attempt: a}
 	switch {
-	case err == nil:
-		o.Status = domain.DeliverySucceeded
+	case skipped:
+		o.Status = domain.DeliverySkipped
+		w.attempts.WithLabelValues("skipped").Inc()
+	case serr == nil:
+		o.Status, o.TargetOK = domain.DeliverySucceeded, true
 		w.attempts.WithLabelValues("succeeded").Inc()
-	case n >= len(w.opts.Schedule):
-		a.Error = err.Error()
-		o.Attempt.Error = a.Error
-		o.Status = domain.DeliveryDead
-		w.attempts.WithLabelValues("dead").Inc()
-	default:
-		o.Attempt.Error = err.Error()
-		o.Status = domain.DeliveryPending
-		delay := w.opts.Schedule[n]
-		if retryAfter > delay {
-			delay = retryAfter
-		}
-		o.NextAttemptAt = time.Now().UTC().Add(delay)
+	case serr.permanent:
+		o.Status = domain.DeliveryFailed
+		o.Attempt.Error = serr.Error()
 		w.attempts.WithLabelValues("failed").Inc()
+	default:
+		o.Attempt.Error = serr.Error()
+		o.TargetFailed = serr.targetFailed
+		if n >= len(w.opts.Schedule) {
+			o.Status = domain.DeliveryDead
+			w.attempts.WithLabelValues("dead").Inc()
+		} else {
+			o.Status = domain.DeliveryPending
+			delay := max(w.opts.Schedule[n], serr.retryAfter)
+			o.NextAttemptAt = time.Now().UTC().Add(delay)
+			w.attempts.WithLabelValues("retry").Inc()
+		}
 	}
-	held, rerr := w.store.RecordAttempt(ctx, d, o)
-	if rerr != nil {
-		w.log.Error("record delivery attempt", "delivery", d.ID, "err", rerr)
-		return
-	}
-	if !held {
-		w.log.Warn("delivery claim expired before the attempt was recorded", "delivery", d.ID)
-	}
-	if o.Status != domain.DeliverySucceeded {
+	if o.Status != domain.DeliverySucceeded && o.Status != domain.DeliverySkipped {
 		w.log.Info("delivery attempt failed", "delivery", d.ID, "attempt", n, "status", o.Status, "err", o.Attempt.Error)
 	}
+	return o
 }
 
-// send makes the HTTP request. It returns the delay a Retry-After asked for.
-func (w *Worker) send(ctx context.Context, d store.ClaimedDelivery, a *domain.Attempt) (time.Duration, error) {
-	in, err := w.store.Integration(ctx, d.WorkspaceID, d.IntegrationID)
+// acquireTarget waits for a slot of the delivery's target.
+func (w *Worker) acquireTarget(d store.ClaimedDelivery) func() {
+	key := d.TargetType + ":" + d.IntegrationID
+	if d.TargetType == domain.TargetSubscription {
+		key = d.TargetType + ":" + d.SubscriptionID
+	}
+	w.mu.Lock()
+	sem, ok := w.targets[key]
+	if !ok {
+		sem = make(chan struct{}, w.opts.TargetConcurrency)
+		w.targets[key] = sem
+	}
+	w.mu.Unlock()
+	sem <- struct{}{}
+	return func() { <-sem }
+}
+
+// outgoing is a request ready to sign and send.
+type outgoing struct {
+	method  string
+	url     string
+	headers map[string]string
+	body    []byte
+	secrets []string
+}
+
+// send prepares and makes the HTTP request. It reports a skip by the transform.
+func (w *Worker) send(ctx context.Context, d store.ClaimedDelivery, a *domain.Attempt) (bool, *sendError) {
+	var out *outgoing
+	var serr *sendError
+	switch d.TargetType {
+	case domain.TargetSubscription:
+		out, serr = w.prepareSubscription(ctx, d)
+	default:
+		var skipped bool
+		out, skipped, serr = w.prepareIntegration(ctx, d, a)
+		if skipped {
+			return true, nil
+		}
+	}
+	if serr != nil {
+		return false, serr
+	}
+	return false, w.do(ctx, d, out, a)
+}
+
+func (w *Worker) prepareIntegration(ctx context.Context, d store.ClaimedDelivery, a *domain.Attempt) (*outgoing, bool, *sendError) {
+	it, err := w.planner.integration(ctx, d.WorkspaceID, d.IntegrationID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, permanent("integration was deleted")
+	}
 	if err != nil {
-		return 0, fmt.Errorf("integration: %w", err)
+		return nil, false, &sendError{err: fmt.Errorf("load integration: %w", err)}
 	}
-	if in.OutboundURL == "" {
-		return 0, errors.New("integration has no outbound URL")
+	if it.target == nil {
+		return nil, false, permanent("integration has no delivery target")
 	}
-	if err := ValidateTarget(in.OutboundURL, w.opts.AllowPrivate); err != nil {
-		return 0, err
+	if it.disabled {
+		return nil, false, permanent("target is disabled; update the integration's delivery to enable it")
 	}
-	body, err := defaultBody(d.Payload)
+	var vars map[string]string
+	if err := json.Unmarshal(d.Payload, &vars); err != nil {
+		return nil, false, permanent("delivery payload: %v", err)
+	}
+	req := it.target.Render(vars)
+	if src := it.target.Transform; src != "" {
+		script, err := w.engine.Compile(src)
+		if err != nil {
+			return nil, false, permanent("transform: %v", err)
+		}
+		res := w.engine.Run(ctx, script, req, stringMapAny(vars))
+		a.Logs = res.Logs
+		if res.Err != nil {
+			return nil, false, permanent("transform: %v", res.Err)
+		}
+		if res.Skipped {
+			a.Logs = append(a.Logs, "skipped: the transform returned null")
+			return nil, true, nil
+		}
+		req = res.Request
+	}
+	target, err := req.EncodeURL()
 	if err != nil {
-		return 0, err
+		return nil, false, permanent("url: %v", err)
 	}
-	secrets, err := w.store.IntegrationSigningSecrets(ctx, d.WorkspaceID, d.IntegrationID)
+	out := &outgoing{method: req.Method, url: target, headers: req.Headers}
+	if req.Method == http.MethodPost || req.Method == http.MethodPut {
+		if out.body, err = json.Marshal(req.Body); err != nil {
+			return nil, false, permanent("body: %v", err)
+		}
+	}
+	sec, ok := w.secrets.Get(d.IntegrationID)
+	if !ok {
+		if sec, err = w.store.IntegrationSigningSecrets(ctx, d.WorkspaceID, d.IntegrationID); err != nil {
+			return nil, false, &sendError{err: fmt.Errorf("signing secret: %w", err)}
+		}
+		w.secrets.Put(d.IntegrationID, sec)
+	}
+	out.secrets = []string{sec.Current, sec.Previous}
+	return out, false, nil
+}
+
+func (w *Worker) prepareSubscription(ctx context.Context, d store.ClaimedDelivery) (*outgoing, *sendError) {
+	st, ok := w.subs.Get(d.SubscriptionID)
+	if !ok {
+		sub, err := w.store.Subscription(ctx, d.WorkspaceID, d.SubscriptionID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, permanent("subscription was deleted")
+		}
+		if err != nil {
+			return nil, &sendError{err: fmt.Errorf("load subscription: %w", err)}
+		}
+		secret, err := w.store.SubscriptionSecret(ctx, d.SubscriptionID)
+		if err != nil {
+			return nil, &sendError{err: fmt.Errorf("load subscription: %w", err)}
+		}
+		st = subscriptionTarget{sub: sub, secret: secret}
+		w.subs.Put(d.SubscriptionID, st)
+	}
+	if !st.sub.Enabled {
+		return nil, permanent("subscription is disabled")
+	}
+	headers := make(map[string]string, len(st.sub.ExtraHeaders))
+	for _, h := range st.sub.ExtraHeaders {
+		headers[h.Name] = h.Value
+	}
+	return &outgoing{method: http.MethodPost, url: st.sub.URL, headers: headers, body: d.Payload, secrets: []string{st.secret}}, nil
+}
+
+// ForgetSubscription drops a cached subscription after a change.
+func (w *Worker) ForgetSubscription(id string) { w.subs.Drop(id) }
+
+// ForgetIntegration drops cached integration state after a change.
+func (w *Worker) ForgetIntegration(id string) {
+	w.secrets.Drop(id)
+	w.planner.ForgetIntegration(id)
+}
+
+// do signs and sends the request and reads the answer.
+func (w *Worker) do(ctx context.Context, d store.ClaimedDelivery, out *outgoing, a *domain.Attempt) *sendError {
+	u, err := url.Parse(out.url)
 	if err != nil {
-		return 0, fmt.Errorf("signing secret: %w", err)
+		return permanent("url: %v", err)
+	}
+	if err := CheckURL(u, w.opts.AllowPrivate); err != nil {
+		return permanent("%v", err)
 	}
 	ts := time.Now()
-	sig, err := Sign(d.ID, ts, body, secrets.Current, secrets.Previous)
+	sig, err := Sign(d.ID, ts, out.body, out.secrets...)
 	if err != nil {
-		return 0, err
+		return permanent("%v", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.OutboundURL, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
+	var body io.Reader
+	if out.body != nil {
+		body = bytes.NewReader(out.body)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req, err := http.NewRequestWithContext(ctx, out.method, u.String(), body)
+	if err != nil {
+		return permanent("request: %v", err)
+	}
+	for k, v := range out.headers {
+		req.Header.Set(k, v)
+	}
+	if out.body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set("User-Agent", w.opts.UserAgent)
 	req.Header.Set(HeaderID, d.ID)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
 	req.Header.Set(HeaderSignature, sig)
 	resp, err := w.client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("request failed: %w", unwrapURLError(err))
+		cause := unwrapURLError(err)
+		if errors.Is(err, ErrPrivateTarget) {
+			return &sendError{err: cause, permanent: true}
+		}
+		return &sendError{err: fmt.Errorf("request failed: %w", cause), targetFailed: true}
 	}
 	defer resp.Body.Close()
 	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, maxExcerpt))
@@ -213,42 +446,39 @@ func (w *Worker) send(ctx context.Context, d store.ClaimedDelivery, a *domain.At
 	a.StatusCode = resp.StatusCode
 	a.ResponseExcerpt = validUTF8(excerpt)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return 0, nil
+		return nil
 	}
-	return retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("target answered %d", resp.StatusCode)
+	return &sendError{err: fmt.Errorf("target answered %d", resp.StatusCode), targetFailed: true,
+		retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 }
 
-// defaultBody is the custom webhook's reply body: {conversationId, content}.
-func defaultBody(payload []byte) ([]byte, error) {
-	var p struct {
-		ConversationID string `json:"conversationId"`
-		Content        string `json:"content"`
+func stringMapAny(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
 	}
-	if err := json.Unmarshal(payload, &p); err != nil {
-		return nil, fmt.Errorf("delivery payload: %w", err)
-	}
-	return json.Marshal(p)
+	return out
 }
 
+// retryAfter reads a Retry-After header: seconds or an HTTP date. Absurd
+// values are capped at a day.
 func retryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
+	var d time.Duration
 	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
+		d = time.Duration(secs) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = time.Until(t)
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		return time.Until(t)
-	}
-	return 0
+	return min(max(d, 0), 24*time.Hour)
 }
 
 func unwrapURLError(err error) error {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
 	}
 	return err
 }

@@ -30,9 +30,12 @@ type Integration struct {
 	Status      string
 	OutboundURL string
 	// Delivery is the target configuration as JSON, or nil.
-	Delivery  json.RawMessage
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Delivery json.RawMessage
+	// DeliveryDisabledAt is set when the target was disabled after failing
+	// continuously; an update of the target enables it again.
+	DeliveryDisabledAt *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // IntegrationAuth is what inbound authentication needs: kept apart from
@@ -70,6 +73,7 @@ type Conversation struct {
 	Subject       string
 	Status        string
 	Contact       Contact
+	TeamID        string
 	LastMessageAt time.Time
 	CreatedAt     time.Time
 }
@@ -144,15 +148,18 @@ type Delivery struct {
 	ConversationID string
 	MessageID      string
 	EventType      string
-	// Payload is the event's JSON, rendered into a request at each attempt.
-	Payload       json.RawMessage
-	Status        string
-	AttemptCount  int
-	NextAttemptAt time.Time
-	LastError     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	Attempts      []Attempt
+	// Payload is the event's JSON: template variables for an integration
+	// target, rendered at each attempt; the body itself for a subscription.
+	Payload        json.RawMessage
+	TargetType     string
+	SubscriptionID string
+	Status         string
+	AttemptCount   int
+	NextAttemptAt  time.Time
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Attempts       []Attempt
 }
 
 // Attempt is one try at a delivery.
@@ -162,7 +169,9 @@ type Attempt struct {
 	DurationMs      int64
 	Error           string
 	ResponseExcerpt string
-	At              time.Time
+	// Logs is what a transform printed during the attempt.
+	Logs []string
+	At   time.Time
 }
 
 // Page asks for one page of a newest-first list.

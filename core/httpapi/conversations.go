@@ -1,7 +1,7 @@
 package httpapi
 
 import (
-	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -27,6 +27,7 @@ type conversationResponse struct {
 	Subject       string          `json:"subject"`
 	Status        string          `json:"status"`
 	Contact       contactResponse `json:"contact"`
+	TeamID        string          `json:"teamId,omitempty"`
 	LastMessageAt time.Time       `json:"lastMessageAt"`
 	CreatedAt     time.Time       `json:"createdAt"`
 }
@@ -49,6 +50,16 @@ type messageCreateRequest struct {
 // maxReplyLen bounds an agent reply.
 const maxReplyLen = 64 << 10
 
+func conversationJSON(cv domain.Conversation) conversationResponse {
+	ct := cv.Contact
+	return conversationResponse{
+		ID: cv.ID, IntegrationID: cv.IntegrationID, ExternalID: cv.ExternalID, Subject: cv.Subject, Status: cv.Status,
+		Contact:       contactResponse{ID: ct.ID, ExternalID: ct.ExternalID, Name: ct.Name, Email: ct.Email, Phone: ct.Phone},
+		TeamID:        cv.TeamID,
+		LastMessageAt: cv.LastMessageAt, CreatedAt: cv.CreatedAt,
+	}
+}
+
 func messageJSON(m domain.Message) messageResponse {
 	return messageResponse{ID: m.ID, ConversationID: m.ConversationID, Direction: m.Direction, ExternalID: m.ExternalID,
 		Content: m.Content, ContentType: m.ContentType, SentAt: m.SentAt, Status: m.Status}
@@ -67,12 +78,7 @@ func (s *Server) listConversations(c *gin.Context) {
 	}
 	out := make([]conversationResponse, len(convs))
 	for i, cv := range convs {
-		ct := cv.Contact
-		out[i] = conversationResponse{
-			ID: cv.ID, IntegrationID: cv.IntegrationID, ExternalID: cv.ExternalID, Subject: cv.Subject, Status: cv.Status,
-			Contact:       contactResponse{ID: ct.ID, ExternalID: ct.ExternalID, Name: ct.Name, Email: ct.Email, Phone: ct.Phone},
-			LastMessageAt: cv.LastMessageAt, CreatedAt: cv.CreatedAt,
-		}
+		out[i] = conversationJSON(cv)
 	}
 	c.JSON(http.StatusOK, listJSON("conversations", out, next))
 }
@@ -101,17 +107,8 @@ func (s *Server) listMessages(c *gin.Context) {
 	c.JSON(http.StatusOK, listJSON("messages", out, next))
 }
 
-// replyPayload is what a reply's delivery carries; the target's request is
-// rendered from it at each attempt.
-type replyPayload struct {
-	ConversationID string `json:"conversationId"`
-	Content        string `json:"content"`
-	MessageID      string `json:"messageId"`
-	IntegrationID  string `json:"integrationId"`
-}
-
-// createMessage stores an agent's reply and, when the integration has a
-// target, queues its delivery in the same transaction.
+// createMessage stores an agent's reply; the deliveries it causes (to the
+// integration's target, to subscriptions) are queued in the same transaction.
 func (s *Server) createMessage(c *gin.Context) {
 	var req messageCreateRequest
 	if err := decode(c, &req); err != nil {
@@ -136,27 +133,105 @@ func (s *Server) createMessage(c *gin.Context) {
 		s.fail(c, errConflict("the conversation has ended"))
 		return
 	}
-	in, err := s.Store.Integration(ctx, workspace(c), conv.IntegrationID)
-	if err != nil && err != store.ErrNotFound {
-		s.fail(c, err)
-		return
-	}
-	var d *store.NewDelivery
-	if err == nil && in.OutboundURL != "" {
-		payload, err := json.Marshal(replyPayload{ConversationID: conv.ExternalID, Content: *req.Content, IntegrationID: in.ID})
-		if err != nil {
-			s.fail(c, err)
-			return
-		}
-		d = &store.NewDelivery{EventType: domain.EventMessageSent, Payload: payload}
-	}
-	m, err := s.Store.CreateOutboundMessage(ctx, conv, *req.Content, d)
+	m, queued, err := s.Store.CreateOutboundMessage(ctx, conv, s.channelOf(c, conv), *req.Content)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if d != nil {
-		s.Deliveries.Notify()
+	if queued > 0 {
+		s.Worker.Notify()
 	}
 	c.JSON(http.StatusCreated, messageJSON(m))
+}
+
+// channelOf is the channel a conversation came in through: its integration's kind.
+func (s *Server) channelOf(c *gin.Context, conv domain.Conversation) string {
+	in, err := s.Store.Integration(c.Request.Context(), workspace(c), conv.IntegrationID)
+	if err != nil {
+		return ""
+	}
+	return in.Kind
+}
+
+type transferRequest struct {
+	TeamID *string `json:"teamId"`
+}
+
+// transferConversation moves a conversation to a team; subscriptions to
+// transfers are told in the same transaction.
+func (s *Server) transferConversation(c *gin.Context) {
+	var req transferRequest
+	if err := decode(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if req.TeamID == nil || *req.TeamID == "" {
+		s.fail(c, errInvalid("teamId is required"))
+		return
+	}
+	ctx := c.Request.Context()
+	conv, err := s.Store.Conversation(ctx, workspace(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "conversation"))
+		return
+	}
+	conv, queued, err := s.Store.TransferConversation(ctx, workspace(c), conv.ID, *req.TeamID, s.channelOf(c, conv))
+	if errors.Is(err, store.ErrTeamNotFound) {
+		s.fail(c, errInvalid("teamId: no team %q in this workspace", *req.TeamID))
+		return
+	}
+	if err != nil {
+		s.fail(c, notFoundAs(err, "conversation"))
+		return
+	}
+	if queued > 0 {
+		s.Worker.Notify()
+	}
+	c.JSON(http.StatusOK, conversationJSON(conv))
+}
+
+// endConversation ends a conversation; replies to it are refused from then on.
+func (s *Server) endConversation(c *gin.Context) {
+	ctx := c.Request.Context()
+	conv, err := s.Store.Conversation(ctx, workspace(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "conversation"))
+		return
+	}
+	conv, queued, err := s.Store.EndConversation(ctx, workspace(c), conv.ID, s.channelOf(c, conv))
+	if errors.Is(err, store.ErrConflict) {
+		s.fail(c, errConflict("the conversation has already ended"))
+		return
+	}
+	if err != nil {
+		s.fail(c, notFoundAs(err, "conversation"))
+		return
+	}
+	if queued > 0 {
+		s.Worker.Notify()
+	}
+	c.JSON(http.StatusOK, conversationJSON(conv))
+}
+
+type teamCreateRequest struct {
+	Name *string `json:"name"`
+}
+
+func (s *Server) createTeam(c *gin.Context) {
+	var req teamCreateRequest
+	if err := decode(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	name, err := validName(req.Name)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	t, err := s.Store.CreateTeam(c.Request.Context(), workspace(c), name)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"id": t.ID, "name": t.Name, "createdAt": t.CreatedAt})
 }

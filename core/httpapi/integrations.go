@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,17 +34,19 @@ type integrationUpdateRequest struct {
 }
 
 type integrationResponse struct {
-	ID            string          `json:"id"`
-	Name          string          `json:"name"`
-	Kind          string          `json:"kind"`
-	Status        string          `json:"status"`
-	InboundURL    string          `json:"inboundUrl"`
-	OutboundURL   string          `json:"outboundUrl,omitempty"`
-	Delivery      json.RawMessage `json:"delivery,omitempty"`
-	CreatedAt     time.Time       `json:"createdAt"`
-	UpdatedAt     time.Time       `json:"updatedAt"`
-	APIKey        string          `json:"apiKey,omitempty"`
-	ResponseToken string          `json:"responseToken,omitempty"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Kind        string          `json:"kind"`
+	Status      string          `json:"status"`
+	InboundURL  string          `json:"inboundUrl"`
+	OutboundURL string          `json:"outboundUrl,omitempty"`
+	Delivery    json.RawMessage `json:"delivery,omitempty"`
+	// DeliveryDisabled is set when the target failed continuously and was disabled.
+	DeliveryDisabled bool      `json:"deliveryDisabled"`
+	CreatedAt        time.Time `json:"createdAt"`
+	UpdatedAt        time.Time `json:"updatedAt"`
+	APIKey           string    `json:"apiKey,omitempty"`
+	ResponseToken    string    `json:"responseToken,omitempty"`
 }
 
 // connectionStatus reports one connection's activation.
@@ -60,16 +64,33 @@ type integrationStartResponse struct {
 
 func (s *Server) integrationJSON(r *http.Request, in domain.Integration) integrationResponse {
 	return integrationResponse{
-		ID:          in.ID,
-		Name:        in.Name,
-		Kind:        in.Kind,
-		Status:      in.Status,
-		InboundURL:  s.baseURL(r) + "/api/webhooks/" + in.Kind + "/" + in.ID,
-		OutboundURL: in.OutboundURL,
-		Delivery:    in.Delivery,
-		CreatedAt:   in.CreatedAt,
-		UpdatedAt:   in.UpdatedAt,
+		ID:               in.ID,
+		Name:             in.Name,
+		Kind:             in.Kind,
+		Status:           in.Status,
+		InboundURL:       s.baseURL(r) + "/api/webhooks/" + in.Kind + "/" + in.ID,
+		OutboundURL:      in.OutboundURL,
+		Delivery:         redactedDelivery(in.Delivery),
+		DeliveryDisabled: in.DeliveryDisabledAt != nil,
+		CreatedAt:        in.CreatedAt,
+		UpdatedAt:        in.UpdatedAt,
 	}
+}
+
+// redactedDelivery shows a stored target with its auth secrets hidden.
+func redactedDelivery(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
+	}
+	t, err := delivery.ParseTarget(raw, true, nil)
+	if err != nil {
+		return nil
+	}
+	out, err := json.Marshal(t.Redact())
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 const maxNameLen = 200
@@ -95,15 +116,32 @@ func (s *Server) validOutboundURL(u *string) (string, error) {
 	return *u, nil
 }
 
-func validDelivery(raw json.RawMessage) ([]byte, error) {
+// validDelivery parses and checks a delivery target; old is the stored one,
+// whose secrets a redacted update keeps. It returns the JSON to store.
+func (s *Server) validDelivery(raw json.RawMessage, old json.RawMessage) ([]byte, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return nil, errInvalid("delivery must be an object")
+	t, err := delivery.ParseTarget(raw, s.AllowPrivateTargets, func(src string) error {
+		_, err := s.Engine.Compile(src)
+		return err
+	})
+	if err != nil {
+		var ve *delivery.ValidationError
+		if errors.As(err, &ve) {
+			return nil, errInvalid("%s", ve.Error())
+		}
+		return nil, err
 	}
-	return raw, nil
+	if len(old) > 0 {
+		if prev, err := delivery.ParseTarget(old, true, nil); err == nil {
+			t.KeepSecrets(prev)
+		}
+	}
+	if t.HasRedacted() {
+		return nil, errInvalid("delivery.auth: send the secret itself; %q only keeps a secret already stored", delivery.Redacted)
+	}
+	return json.Marshal(t)
 }
 
 func (s *Server) createIntegration(c *gin.Context) {
@@ -130,9 +168,13 @@ func (s *Server) createIntegration(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	deliveryCfg, err := validDelivery(req.Delivery)
+	deliveryCfg, err := s.validDelivery(req.Delivery, nil)
 	if err != nil {
 		s.fail(c, err)
+		return
+	}
+	if deliveryCfg != nil && outbound != "" {
+		s.fail(c, errInvalid("give outboundUrl or delivery, not both: outboundUrl is shorthand for a delivery that POSTs to it"))
 		return
 	}
 	if len(req.Connections) > 0 {
@@ -211,21 +253,48 @@ func (s *Server) updateIntegration(c *gin.Context) {
 			return
 		}
 		u.OutboundURL = &outbound
+		if outbound != "" && req.Delivery == nil {
+			cleared := []byte{}
+			u.Delivery = &cleared // the shorthand replaces a full delivery
+		}
+	}
+	ctx := c.Request.Context()
+	current, err := s.Store.Integration(ctx, workspace(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "integration"))
+		return
 	}
 	if req.Delivery != nil {
-		d, err := validDelivery(req.Delivery)
+		d, err := s.validDelivery(req.Delivery, current.Delivery)
 		if err != nil {
 			s.fail(c, err)
 			return
 		}
 		u.Delivery = &d
 	}
-	in, err := s.Store.UpdateIntegration(c.Request.Context(), workspace(c), c.Param("id"), u)
+	in, err := s.Store.UpdateIntegration(ctx, workspace(c), current.ID, u)
 	if err != nil {
 		s.fail(c, notFoundAs(err, "integration"))
 		return
 	}
-	s.Integrations.Forget(in.ID)
+	if len(in.Delivery) > 0 && in.OutboundURL != "" {
+		// One target at a time: the full delivery replaces the shorthand.
+		empty := ""
+		in, err = s.Store.UpdateIntegration(ctx, workspace(c), in.ID, store.IntegrationUpdate{OutboundURL: &empty})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	if (u.Delivery != nil || u.OutboundURL != nil) && in.DeliveryDisabledAt != nil {
+		// A changed target gets a fresh start.
+		if err := s.Store.EnableIntegrationDelivery(ctx, workspace(c), in.ID); err != nil {
+			s.fail(c, err)
+			return
+		}
+		in.DeliveryDisabledAt = nil
+	}
+	s.forgetIntegration(in.ID)
 	c.JSON(http.StatusOK, s.integrationJSON(c.Request, in))
 }
 
@@ -235,7 +304,7 @@ func (s *Server) deleteIntegration(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "integration"))
 		return
 	}
-	s.Integrations.Forget(id)
+	s.forgetIntegration(id)
 	c.Status(http.StatusNoContent)
 }
 
@@ -276,6 +345,7 @@ func (s *Server) rotateSigningSecret(c *gin.Context) {
 		s.fail(c, notFoundAs(err, "integration"))
 		return
 	}
+	s.forgetIntegration(c.Param("id"))
 	c.JSON(http.StatusOK, gin.H{"secret": secret})
 }
 
@@ -295,6 +365,61 @@ func (s *Server) setStatus(c *gin.Context, status string) {
 
 func (s *Server) startIntegration(c *gin.Context) { s.setStatus(c, domain.StatusActive) }
 func (s *Server) stopIntegration(c *gin.Context)  { s.setStatus(c, domain.StatusInactive) }
+
+// forgetIntegration drops every cached copy of an integration after a change.
+func (s *Server) forgetIntegration(id string) {
+	s.Integrations.Forget(id)
+	s.Worker.ForgetIntegration(id)
+}
+
+type transformTestRequest struct {
+	Script *string           `json:"script"`
+	Event  map[string]string `json:"event"`
+}
+
+// testTransform shows the request a delivery would send for an event: the
+// integration's templates, then the given script or the saved one.
+func (s *Server) testTransform(c *gin.Context) {
+	var req transformTestRequest
+	if c.Request.ContentLength != 0 {
+		if err := decode(c, &req); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	in, err := s.Store.Integration(c.Request.Context(), workspace(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "integration"))
+		return
+	}
+	target := delivery.SampleTarget
+	switch {
+	case len(in.Delivery) > 0:
+		t, err := delivery.ParseTarget(in.Delivery, true, nil)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		target = *t
+	case in.OutboundURL != "":
+		target.URL = in.OutboundURL
+	}
+	script := target.Transform
+	if req.Script != nil {
+		script = *req.Script
+	}
+	vars := delivery.SampleVars()
+	vars["integrationId"] = in.ID
+	vars["channel"] = in.Kind
+	for k, v := range req.Event {
+		if !slices.Contains(delivery.Variables, k) {
+			s.fail(c, errInvalid("event: unknown variable %q; known: %s", k, strings.Join(delivery.Variables, ", ")))
+			return
+		}
+		vars[k] = v
+	}
+	c.JSON(http.StatusOK, delivery.DryRun(c.Request.Context(), s.Engine, &target, script, vars))
+}
 
 // notFoundAs names the missing object in a 404.
 func notFoundAs(err error, what string) error {

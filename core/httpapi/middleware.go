@@ -78,34 +78,46 @@ func (s *Server) observe(c *gin.Context) {
 
 // adminAuth requires "Authorization: Bearer sba_…" and scopes the request to its workspace.
 func (s *Server) adminAuth(c *gin.Context) {
+	if s.authenticate(c) {
+		c.Next()
+	}
+}
+
+// authenticate checks the admin token and records the workspace; on failure
+// it answers 401 and aborts.
+func (s *Server) authenticate(c *gin.Context) bool {
 	h := c.GetHeader("Authorization")
 	token := ""
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		token = strings.TrimSpace(h[7:])
 	}
-	if token == "" {
-		s.fail(c, errUnauthorized("send an admin token as Authorization: Bearer sba_…"))
-		c.Abort()
-		return
+	var err error
+	switch {
+	case token == "":
+		err = errUnauthorized("send an admin token as Authorization: Bearer sba_…")
+	case !auth.HasPrefix(token, auth.PrefixAdminToken):
+		err = errUnauthorized("the token is not an admin token (sba_…)")
+	default:
+		var ws string
+		ws, err = s.AdminTokens.Workspace(c.Request.Context(), token)
+		if err == store.ErrNotFound {
+			err = errUnauthorized("the admin token is not valid")
+		}
+		if err == nil {
+			c.Set(ctxWorkspace, ws)
+			return true
+		}
 	}
-	if !auth.HasPrefix(token, auth.PrefixAdminToken) {
-		s.fail(c, errUnauthorized("the token is not an admin token (sba_…)"))
-		c.Abort()
-		return
+	s.fail(c, err)
+	c.Abort()
+	return false
+}
+
+// withAdmin runs h behind admin authentication, for routes outside the /api group.
+func (s *Server) withAdmin(c *gin.Context, h gin.HandlerFunc) {
+	if s.authenticate(c) {
+		h(c)
 	}
-	ws, err := s.AdminTokens.Workspace(c.Request.Context(), token)
-	if err == store.ErrNotFound {
-		s.fail(c, errUnauthorized("the admin token is not valid"))
-		c.Abort()
-		return
-	}
-	if err != nil {
-		s.fail(c, err)
-		c.Abort()
-		return
-	}
-	c.Set(ctxWorkspace, ws)
-	c.Next()
 }
 
 func workspace(c *gin.Context) string { return c.GetString(ctxWorkspace) }

@@ -14,19 +14,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/delivery"
 	"github.com/switchboardhq/switchboard/core/inbound"
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/scripts"
 )
 
 // Plugins is what the API needs of the plugin host.
 type Plugins interface {
 	Known(kind string) bool
 	Ready() error
-}
-
-// Deliveries is told when new deliveries are queued.
-type Deliveries interface {
-	Notify()
 }
 
 // Deps are the services the API calls.
@@ -36,7 +33,9 @@ type Deps struct {
 	AdminTokens  *auth.AdminTokens
 	Integrations *auth.Integrations
 	Plugins      Plugins
-	Deliveries   Deliveries
+	Worker       *delivery.Worker
+	Planner      *delivery.Planner
+	Engine       *scripts.Engine
 	Log          *slog.Logger
 	Registry     *prometheus.Registry
 	// PublicURL is the base URL shown in inbound URLs; empty means "as requested".
@@ -82,9 +81,27 @@ func (s *Server) routes() {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
 
-	// Inbound traffic authenticates per integration, not with admin tokens.
-	r.POST("/api/webhooks/:kind/:id", s.inboundWebhook)
-	r.GET("/api/webhooks/:kind/:id", s.inboundWebhook)
+	// /api/webhooks/ holds both inbound traffic, authenticated per
+	// integration (/api/webhooks/{kind}/{integrationId}), and the admin API's
+	// webhook subscriptions (/api/webhooks/{id}/update|delete). Integration
+	// ids are UUIDs, so a second segment of "update" or "delete" is always a
+	// subscription action.
+	r.POST("/api/webhooks/:a/:b", func(c *gin.Context) {
+		switch c.Param("b") {
+		case "update":
+			s.withAdmin(c, s.updateSubscription)
+		case "delete":
+			s.withAdmin(c, s.deleteSubscription)
+		default:
+			s.inboundWebhook(c)
+		}
+	})
+	r.GET("/api/webhooks/:a/:b", s.inboundWebhook)
+	r.POST("/api/webhooks", func(c *gin.Context) { s.withAdmin(c, s.createSubscription) })
+	r.POST("/api/webhooks/", func(c *gin.Context) { s.withAdmin(c, s.createSubscription) })
+	r.GET("/api/webhooks", func(c *gin.Context) { s.withAdmin(c, s.listSubscriptions) })
+	r.GET("/api/webhooks/", func(c *gin.Context) { s.withAdmin(c, s.listSubscriptions) })
+	r.GET("/api/webhooks/:a", func(c *gin.Context) { s.withAdmin(c, s.getSubscription) })
 
 	api := r.Group("/api", s.adminAuth)
 	api.POST("/integrations", s.createIntegration)
@@ -99,14 +116,19 @@ func (s *Server) routes() {
 	api.POST("/integrations/:id/start", s.startIntegration)
 	api.POST("/integrations/:id/stop", s.stopIntegration)
 	api.GET("/integrations/:id/events", s.listEvents)
+	api.POST("/integrations/:id/transform/test", s.testTransform)
 
 	api.GET("/conversations", s.listConversations)
 	api.GET("/conversations/:id/messages", s.listMessages)
 	api.POST("/conversations/:id/messages", s.createMessage)
+	api.POST("/conversations/:id/transfer", s.transferConversation)
+	api.POST("/conversations/:id/end", s.endConversation)
+	api.POST("/teams", s.createTeam)
 
 	api.GET("/deliveries", s.listDeliveries)
 	api.GET("/deliveries/:id", s.getDelivery)
 	api.POST("/deliveries/:id/retry", s.retryDelivery)
+	api.POST("/deliveries/retry", s.retryDeliveries)
 }
 
 func (s *Server) healthz(c *gin.Context) {

@@ -28,8 +28,8 @@ func (s *Server) inboundWebhook(c *gin.Context) {
 		body = nil
 	}
 	req := &inbound.Request{
-		Kind:          c.Param("kind"),
-		IntegrationID: c.Param("id"),
+		Kind:          c.Param("a"),
+		IntegrationID: c.Param("b"),
 		Method:        c.Request.Method,
 		URL:           s.baseURL(c.Request) + c.Request.URL.RequestURI(),
 		Header:        c.Request.Header,

@@ -61,6 +61,7 @@ type Service struct {
 	callTimeout  time.Duration
 
 	replayMu sync.Map // kind → *sync.Mutex
+	notify   func()   // told when stored messages queued deliveries
 
 	outcomes *prometheus.CounterVec
 }
@@ -91,6 +92,9 @@ func NewService(s *store.Store, w *threads.Writer, p Plugins, ints *auth.Integra
 	return svc
 }
 
+// OnDeliveries registers fn to be told when stored messages queued deliveries.
+func (s *Service) OnDeliveries(fn func()) { s.notify = fn }
+
 // Handle processes one request for an integration's own kind. It returns an
 // error only when the outcome could not be made durable.
 func (s *Service) Handle(ctx context.Context, req *Request) (Outcome, error) {
@@ -116,7 +120,7 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 	}
 	event := func(status, msg string) (Outcome, error) {
 		_, err := s.writer.Write(ctx, store.IngestItem{
-			WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, ReceivedAt: req.ReceivedAt,
+			WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: req.ReceivedAt,
 			Status: status, EventType: domain.EventMessageReceived, Error: msg,
 		})
 		return Outcome{Status: status}, err
@@ -135,7 +139,7 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 	if in.Status != domain.StatusActive {
 		return event(domain.EventSkip, "integration is stopped")
 	}
-	item := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, ReceivedAt: req.ReceivedAt}
+	item := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: req.ReceivedAt}
 	res, err := s.callPlugin(ctx, req)
 	var rej *sdk.RejectError
 	switch {
@@ -155,6 +159,7 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 		return Outcome{Status: store.IngestKept}, nil
 	}
 	out := Outcome{Status: domain.EventOK, Reply: res.Reply}
+	queued := 0
 	for i := range res.Messages {
 		item.Message = toDomain(&res.Messages[i])
 		r, err := s.writer.Write(ctx, item)
@@ -162,6 +167,10 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 			return Outcome{}, err
 		}
 		out.Status = r.Status
+		queued += r.Deliveries
+	}
+	if queued > 0 && s.notify != nil {
+		s.notify()
 	}
 	return out, nil
 }

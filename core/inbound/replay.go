@@ -58,6 +58,9 @@ func (s *Service) Replay(ctx context.Context, kind string) error {
 			if _, err := s.store.Ingest(ctx, items); err != nil {
 				return err
 			}
+			if s.notify != nil {
+				s.notify()
+			}
 		}
 		total += len(kept)
 		if leftover {
@@ -78,7 +81,7 @@ func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.I
 	if err != nil {
 		return nil, err
 	}
-	base := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, ReceivedAt: k.ReceivedAt, EventType: domain.EventMessageReceived}
+	base := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: k.ReceivedAt, EventType: domain.EventMessageReceived}
 	res, err := s.callPlugin(ctx, &Request{Kind: k.Raw.Kind, IntegrationID: k.IntegrationID, Method: k.Raw.Method,
 		URL: k.Raw.URL, Header: k.Raw.Header, Body: k.Raw.Body, ReceivedAt: k.ReceivedAt})
 	var rej *sdk.RejectError

@@ -69,6 +69,7 @@ func (s *Store) withContacts(ctx context.Context, rows []conversationRow) ([]dom
 			Subject:       r.Subject,
 			Status:        r.Status,
 			Contact:       contacts[r.ContactID],
+			TeamID:        r.TeamID,
 			LastMessageAt: last[r.ID],
 			CreatedAt:     r.CreatedAt.UTC(),
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -51,6 +52,9 @@ func (s *Store) Delivery(ctx context.Context, workspaceID, id string) (domain.De
 	for i, a := range attempts {
 		d.Attempts[i] = domain.Attempt{N: a.N, StatusCode: a.StatusCode, DurationMs: a.DurationMs,
 			Error: a.Error, ResponseExcerpt: a.ResponseExcerpt, At: a.At.UTC()}
+		if a.Logs != "" {
+			json.Unmarshal([]byte(a.Logs), &d.Attempts[i].Logs)
+		}
 	}
 	return d, nil
 }
@@ -77,12 +81,16 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string) (doma
 // ClaimedDelivery is a delivery a worker holds until its claim expires.
 type ClaimedDelivery struct {
 	domain.Delivery
-	ClaimedBy string
+	OrderingKey string
+	ClaimedBy   string
 }
 
 // ClaimDeliveries takes up to limit due deliveries for worker, holding them
-// for lease. On PostgreSQL, concurrent workers skip each other's rows; a
-// worker that dies loses its claim when the lease runs out.
+// for lease. A delivery waits while an earlier delivery with its ordering
+// key (same conversation, same target) is still pending, so a conversation's
+// deliveries go out in order while other conversations pass. On PostgreSQL
+// concurrent workers skip each other's rows; a worker that dies loses its
+// claim when the lease runs out.
 func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, lease time.Duration) ([]ClaimedDelivery, error) {
 	t := now()
 	lock := ""
@@ -90,11 +98,14 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, l
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	q := `UPDATE deliveries SET claimed_until = ?, claimed_by = ?
-		WHERE id IN (SELECT id FROM deliveries
-			WHERE status = ? AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until < ?)
-			ORDER BY next_attempt_at LIMIT ?` + lock + `)
-		RETURNING id, workspace_id, integration_id, conversation_id, message_id, event_type, payload, attempt_count, created_at`
-	rows, err := s.sql.QueryContext(ctx, s.rebind(q), t.Add(lease), worker, domain.DeliveryPending, t, t, limit)
+		WHERE id IN (SELECT d.id FROM deliveries d
+			WHERE d.status = ? AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?)
+			AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries e
+				WHERE e.ordering_key = d.ordering_key AND e.status = ? AND e.id < d.id))
+			ORDER BY d.next_attempt_at LIMIT ?` + lock + `)
+		RETURNING id, workspace_id, integration_id, conversation_id, message_id, event_type, payload,
+			target_type, subscription_id, ordering_key, attempt_count, created_at`
+	rows, err := s.sql.QueryContext(ctx, s.rebind(q), t.Add(lease), worker, domain.DeliveryPending, t, t, domain.DeliveryPending, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
@@ -104,7 +115,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, l
 		var d ClaimedDelivery
 		var payload string
 		if err := rows.Scan(&d.ID, &d.WorkspaceID, &d.IntegrationID, &d.ConversationID, &d.MessageID,
-			&d.EventType, &payload, &d.AttemptCount, &d.CreatedAt); err != nil {
+			&d.EventType, &payload, &d.TargetType, &d.SubscriptionID, &d.OrderingKey, &d.AttemptCount, &d.CreatedAt); err != nil {
 			return nil, fmt.Errorf("store: claim deliveries: %w", err)
 		}
 		d.Payload = []byte(payload)
@@ -120,57 +131,224 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, l
 
 // AttemptOutcome is the result of one attempt and what follows from it.
 type AttemptOutcome struct {
-	Attempt domain.Attempt
+	Delivery ClaimedDelivery
+	Attempt  domain.Attempt
 	// Status is the delivery's status after the attempt.
 	Status        string
 	NextAttemptAt time.Time
+	// TargetFailed says whether the target itself failed (network error,
+	// non-2xx), which counts towards disabling it; a script error does not.
+	TargetFailed bool
+	// TargetOK says the target answered 2xx, which clears its failure state.
+	TargetOK bool
 }
 
-// RecordAttempt stores an attempt and moves the delivery on, if the worker
-// still holds it. It reports whether the claim was still held.
-func (s *Store) RecordAttempt(ctx context.Context, d ClaimedDelivery, o AttemptOutcome) (bool, error) {
-	held := false
+// DisabledTarget is a target RecordAttempts disabled.
+type DisabledTarget struct {
+	TargetType    string
+	ID            string
+	WorkspaceID   string
+	IntegrationID string
+	FailingSince  time.Time
+}
+
+// RecordAttempts stores a batch of attempts in one transaction, moving each
+// delivery on if its worker still holds it, and keeps the targets' health:
+// a success clears a target's failure state; a target failing continuously
+// for disableAfter is disabled, its pending deliveries failed and, for an
+// integration, its event log told. It reports which claims were still held.
+func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, disableAfter time.Duration) ([]bool, []DisabledTarget, error) {
+	held := make([]bool, len(outcomes))
+	var disabled []DisabledTarget
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		set := map[string]any{
-			"status":        o.Status,
-			"attempt_count": o.Attempt.N,
-			"last_error":    o.Attempt.Error,
-			"claimed_until": nil,
-			"claimed_by":    "",
-			"updated_at":    now(),
+		disabled = disabled[:0]
+		t := now()
+		type health struct {
+			ok, failed bool
+			o          *AttemptOutcome
 		}
-		if !o.NextAttemptAt.IsZero() {
-			set["next_attempt_at"] = o.NextAttemptAt
+		targets := map[string]*health{}
+		for i := range outcomes {
+			o := &outcomes[i]
+			d := o.Delivery
+			set := map[string]any{
+				"status":        o.Status,
+				"attempt_count": o.Attempt.N,
+				"last_error":    o.Attempt.Error,
+				"claimed_until": nil,
+				"claimed_by":    "",
+				"updated_at":    t,
+			}
+			if !o.NextAttemptAt.IsZero() {
+				set["next_attempt_at"] = o.NextAttemptAt
+			}
+			res := tx.Model(&deliveryRow{}).Where("id = ? AND claimed_by = ? AND status = ?", d.ID, d.ClaimedBy, domain.DeliveryPending).Updates(set)
+			if res.Error != nil {
+				return res.Error
+			}
+			held[i] = res.RowsAffected == 1
+			if !held[i] {
+				continue
+			}
+			a := o.Attempt
+			logs := ""
+			if len(a.Logs) > 0 {
+				b, _ := json.Marshal(a.Logs)
+				logs = string(b)
+			}
+			if err := tx.Create(&deliveryAttemptRow{ID: NewID(), DeliveryID: d.ID, N: a.N, StatusCode: a.StatusCode,
+				DurationMs: a.DurationMs, Error: a.Error, ResponseExcerpt: a.ResponseExcerpt, Logs: logs, At: a.At}).Error; err != nil {
+				return err
+			}
+			key := d.TargetType + ":" + targetID(d)
+			h := targets[key]
+			if h == nil {
+				h = &health{o: o}
+				targets[key] = h
+			}
+			h.ok = h.ok || o.TargetOK
+			h.failed = h.failed || o.TargetFailed
 		}
-		res := tx.Model(&deliveryRow{}).Where("id = ? AND claimed_by = ? AND status = ?", d.ID, d.ClaimedBy, domain.DeliveryPending).Updates(set)
-		if res.Error != nil {
-			return res.Error
+		for _, h := range targets {
+			d := h.o.Delivery
+			switch {
+			case h.ok:
+				if err := s.setTargetFailing(tx, d, nil); err != nil {
+					return err
+				}
+			case h.failed:
+				since, err := s.markTargetFailing(tx, d, t)
+				if err != nil {
+					return err
+				}
+				if disableAfter > 0 && !since.IsZero() && t.Sub(since) >= disableAfter {
+					dt, err := s.disableTarget(tx, d, since, t)
+					if err != nil {
+						return err
+					}
+					if dt != nil {
+						disabled = append(disabled, *dt)
+					}
+				}
+			}
 		}
-		if res.RowsAffected == 0 {
-			return nil
-		}
-		held = true
-		a := o.Attempt
-		return tx.Create(&deliveryAttemptRow{ID: NewID(), DeliveryID: d.ID, N: a.N, StatusCode: a.StatusCode,
-			DurationMs: a.DurationMs, Error: a.Error, ResponseExcerpt: a.ResponseExcerpt, At: a.At}).Error
+		return nil
 	})
 	if err != nil {
-		return false, fmt.Errorf("store: record attempt of %s: %w", d.ID, err)
+		return nil, nil, fmt.Errorf("store: record %d attempts: %w", len(outcomes), err)
 	}
-	return held, nil
+	return held, disabled, nil
 }
 
-// NextDueDelivery returns when the earliest pending delivery is due, or
-// false when none is pending.
-func (s *Store) NextDueDelivery(ctx context.Context) (time.Time, bool, error) {
-	var row deliveryRow
-	err := s.db.WithContext(ctx).Select("next_attempt_at").Where("status = ?", domain.DeliveryPending).
-		Order("next_attempt_at ASC").Limit(1).Take(&row).Error
-	if err == gorm.ErrRecordNotFound {
-		return time.Time{}, false, nil
+func targetID(d ClaimedDelivery) string {
+	if d.TargetType == domain.TargetSubscription {
+		return d.SubscriptionID
 	}
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: next due delivery: %w", err)
+	return d.IntegrationID
+}
+
+func (s *Store) setTargetFailing(tx *gorm.DB, d ClaimedDelivery, since *time.Time) error {
+	if d.TargetType == domain.TargetSubscription {
+		return tx.Model(&subscriptionRow{}).Where("id = ? AND failing_since IS NOT NULL", d.SubscriptionID).Update("failing_since", since).Error
 	}
-	return row.NextAttemptAt.UTC(), true, nil
+	return tx.Model(&integrationRow{}).Where("id = ? AND delivery_failing_since IS NOT NULL", d.IntegrationID).Update("delivery_failing_since", since).Error
+}
+
+// markTargetFailing starts a target's failure period if none is running and
+// returns when it started.
+func (s *Store) markTargetFailing(tx *gorm.DB, d ClaimedDelivery, t time.Time) (time.Time, error) {
+	if d.TargetType == domain.TargetSubscription {
+		if err := tx.Model(&subscriptionRow{}).Where("id = ? AND failing_since IS NULL", d.SubscriptionID).Update("failing_since", t).Error; err != nil {
+			return time.Time{}, err
+		}
+		var row subscriptionRow
+		if err := tx.Select("failing_since").Where("id = ?", d.SubscriptionID).Take(&row).Error; err != nil || row.FailingSince == nil {
+			return time.Time{}, nil
+		}
+		return row.FailingSince.UTC(), nil
+	}
+	if err := tx.Model(&integrationRow{}).Where("id = ? AND delivery_failing_since IS NULL", d.IntegrationID).Update("delivery_failing_since", t).Error; err != nil {
+		return time.Time{}, err
+	}
+	var row integrationRow
+	if err := tx.Select("delivery_failing_since").Where("id = ?", d.IntegrationID).Take(&row).Error; err != nil || row.DeliveryFailingSince == nil {
+		return time.Time{}, nil
+	}
+	return row.DeliveryFailingSince.UTC(), nil
+}
+
+// EventTargetDisabled is the event-log type written when a target is disabled.
+const EventTargetDisabled = "delivery.target_disabled"
+
+func (s *Store) disableTarget(tx *gorm.DB, d ClaimedDelivery, since, t time.Time) (*DisabledTarget, error) {
+	reason := fmt.Sprintf("target disabled: every attempt failed since %s", since.Format(time.RFC3339))
+	var res *gorm.DB
+	if d.TargetType == domain.TargetSubscription {
+		res = tx.Model(&subscriptionRow{}).Where("id = ? AND enabled = ?", d.SubscriptionID, true).
+			Updates(map[string]any{"enabled": false, "disabled_reason": reason, "updated_at": t})
+	} else {
+		res = tx.Model(&integrationRow{}).Where("id = ? AND delivery_disabled_at IS NULL", d.IntegrationID).
+			Updates(map[string]any{"delivery_disabled_at": t, "updated_at": t})
+	}
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, nil // already disabled
+	}
+	q := tx.Model(&deliveryRow{}).Where("status = ? AND target_type = ?", domain.DeliveryPending, d.TargetType)
+	if d.TargetType == domain.TargetSubscription {
+		q = q.Where("subscription_id = ?", d.SubscriptionID)
+	} else {
+		q = q.Where("integration_id = ?", d.IntegrationID)
+	}
+	if err := q.Updates(map[string]any{"status": domain.DeliveryFailed, "last_error": reason, "updated_at": t}).Error; err != nil {
+		return nil, err
+	}
+	if d.TargetType == domain.TargetIntegration {
+		if err := tx.Create(&eventRow{ID: NewID(), WorkspaceID: d.WorkspaceID, IntegrationID: d.IntegrationID,
+			Status: domain.EventRoutingError, EventType: EventTargetDisabled, Error: reason, CreatedAt: t}).Error; err != nil {
+			return nil, err
+		}
+	}
+	return &DisabledTarget{TargetType: d.TargetType, ID: targetID(d), WorkspaceID: d.WorkspaceID, IntegrationID: d.IntegrationID, FailingSince: since}, nil
+}
+
+// EnableIntegrationDelivery clears an integration target's disabled and failure state.
+func (s *Store) EnableIntegrationDelivery(ctx context.Context, workspaceID, id string) error {
+	return s.updateIntegration(ctx, workspaceID, id, map[string]any{"delivery_disabled_at": nil, "delivery_failing_since": nil, "updated_at": now()})
+}
+
+// RetryFilter selects deliveries to retry in bulk.
+type RetryFilter struct {
+	IntegrationID string
+	// Statuses defaults to dead and failed.
+	Statuses []string
+	Since    time.Time
+	Until    time.Time
+}
+
+// RetryDeliveries schedules every matching dead or failed delivery for an
+// attempt now and reports how many.
+func (s *Store) RetryDeliveries(ctx context.Context, workspaceID string, f RetryFilter) (int64, error) {
+	statuses := f.Statuses
+	if len(statuses) == 0 {
+		statuses = []string{domain.DeliveryDead, domain.DeliveryFailed}
+	}
+	t := now()
+	q := s.db.WithContext(ctx).Model(&deliveryRow{}).Where("workspace_id = ? AND status IN ?", workspaceID, statuses)
+	if f.IntegrationID != "" {
+		q = q.Where("integration_id = ?", f.IntegrationID)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("created_at >= ?", f.Since)
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("created_at < ?", f.Until)
+	}
+	res := q.Updates(map[string]any{"status": domain.DeliveryPending, "next_attempt_at": t, "claimed_until": nil, "updated_at": t})
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: retry deliveries: %w", res.Error)
+	}
+	return res.RowsAffected, nil
 }

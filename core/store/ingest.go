@@ -19,7 +19,9 @@ import (
 type IngestItem struct {
 	WorkspaceID   string
 	IntegrationID string
-	ReceivedAt    time.Time
+	// Channel is the integration's kind or the connection's channel.
+	Channel    string
+	ReceivedAt time.Time
 
 	// Message is a normalised message to thread and store.
 	Message *domain.InboundMessage
@@ -54,6 +56,9 @@ type IngestResult struct {
 	Status         string
 	MessageID      string
 	ConversationID string
+	ContactID      string
+	// Deliveries counts the deliveries queued for the message.
+	Deliveries int
 }
 
 // Ingester records batches of inbound requests on a dedicated connection
@@ -161,9 +166,10 @@ func (in *Ingester) queryRow(ctx context.Context, q string, args ...any) *sql.Ro
 }
 
 type pendingMessage struct {
-	item   int
-	id     string
-	convID string
+	item      int
+	id        string
+	convID    string
+	contactID string
 }
 
 // begin opens a write transaction on the dedicated connection. SQLite takes
@@ -215,7 +221,7 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 			if err != nil {
 				return nil, nil, err
 			}
-			msgs = append(msgs, pendingMessage{item: i, id: NewID(), convID: convID})
+			msgs = append(msgs, pendingMessage{item: i, id: NewID(), convID: convID, contactID: contactID})
 		case it.Raw != nil:
 			results[i].Status = IngestKept
 		default:
@@ -231,13 +237,16 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 	for _, pm := range msgs {
 		r := &results[pm.item]
 		if _, ok := inserted[pm.id]; ok {
-			r.Status, r.MessageID, r.ConversationID = domain.EventOK, pm.id, pm.convID
+			r.Status, r.MessageID, r.ConversationID, r.ContactID = domain.EventOK, pm.id, pm.convID, pm.contactID
 		} else {
 			r.Status = domain.EventSkip
 			errs[pm.item] = duplicateError(items[pm.item].Message.ExternalID)
 		}
 	}
 	if err := in.insertEvents(ctx, items, results, errs, t); err != nil {
+		return nil, nil, err
+	}
+	if err := in.fanout(ctx, items, msgs, results, t); err != nil {
 		return nil, nil, err
 	}
 	if err := in.insertInbox(ctx, items, t); err != nil {
@@ -251,6 +260,43 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 	}
 	committed = true
 	return results, p, nil
+}
+
+// fanout writes the deliveries each stored message causes.
+func (in *Ingester) fanout(ctx context.Context, items []IngestItem, msgs []pendingMessage, results []IngestResult, t time.Time) error {
+	if in.s.planner == nil {
+		return nil
+	}
+	for _, pm := range msgs {
+		if results[pm.item].Status != domain.EventOK {
+			continue
+		}
+		it := &items[pm.item]
+		m := it.Message
+		msg := &domain.Message{ID: pm.id, WorkspaceID: it.WorkspaceID, IntegrationID: it.IntegrationID, ConversationID: pm.convID,
+			Direction: domain.Inbound, ExternalID: m.ExternalID, Content: m.Content, ContentType: m.ContentType,
+			SentAt: m.SentAt, Status: domain.MessageReceived, CreatedAt: t}
+		from := m.From
+		from.ID = results[pm.item].ContactID
+		ev := &domain.OutboundEvent{
+			Kind: domain.OutboundMessage, WorkspaceID: it.WorkspaceID, IntegrationID: it.IntegrationID, Channel: it.Channel,
+			Conversation: domain.Conversation{ID: pm.convID, WorkspaceID: it.WorkspaceID, IntegrationID: it.IntegrationID,
+				ExternalID: m.ThreadExternalID, Status: domain.ConversationOpen, Contact: from},
+			Message: msg, At: t,
+		}
+		ds, err := in.s.plan(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if len(ds) == 0 {
+			continue
+		}
+		if err := insertDeliveries(ctx, in.exec, ev, ds, t); err != nil {
+			return err
+		}
+		results[pm.item].Deliveries += len(ds)
+	}
+	return nil
 }
 
 func duplicateError(externalID string) string {

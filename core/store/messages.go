@@ -23,20 +23,11 @@ func (s *Store) Messages(ctx context.Context, workspaceID, conversationID string
 	return out, next, nil
 }
 
-// NewDelivery is a delivery to enqueue with the event that causes it.
-type NewDelivery struct {
-	EventType string
-	Payload   []byte
-}
-
-// CreateOutboundMessage stores an agent's reply, its event-log entry and,
-// when given, its delivery, all in one transaction.
-func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversation, content string, d *NewDelivery) (domain.Message, error) {
+// CreateOutboundMessage stores an agent's reply, its event-log entry and the
+// deliveries it causes, all in one transaction. It reports how many
+// deliveries were queued.
+func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversation, channel, content string) (domain.Message, int, error) {
 	t := now()
-	status := domain.MessageStored
-	if d != nil {
-		status = domain.MessageQueued
-	}
 	row := messageRow{
 		ID:             NewID(),
 		WorkspaceID:    conv.WorkspaceID,
@@ -46,37 +37,36 @@ func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversat
 		Content:        content,
 		ContentType:    "text",
 		SentAt:         t,
-		Status:         status,
+		Status:         domain.MessageStored,
 		CreatedAt:      t,
 	}
+	queued := 0
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		m := row.domain()
+		ev := &domain.OutboundEvent{Kind: domain.OutboundMessage, WorkspaceID: conv.WorkspaceID, IntegrationID: conv.IntegrationID,
+			Channel: channel, Conversation: conv, Message: &m, At: t}
+		ds, err := s.plan(ctx, ev)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if d.TargetType == domain.TargetIntegration {
+				row.Status = domain.MessageQueued
+			}
+		}
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		ev := eventRow{ID: NewID(), WorkspaceID: conv.WorkspaceID, IntegrationID: conv.IntegrationID,
+		evRow := eventRow{ID: NewID(), WorkspaceID: conv.WorkspaceID, IntegrationID: conv.IntegrationID,
 			Status: domain.EventOK, EventType: domain.EventMessageSent, CreatedAt: t}
-		if err := tx.Create(&ev).Error; err != nil {
+		if err := tx.Create(&evRow).Error; err != nil {
 			return err
 		}
-		if d == nil {
-			return nil
-		}
-		return tx.Create(&deliveryRow{
-			ID:             NewID(),
-			WorkspaceID:    conv.WorkspaceID,
-			IntegrationID:  conv.IntegrationID,
-			ConversationID: conv.ID,
-			MessageID:      row.ID,
-			EventType:      d.EventType,
-			Payload:        string(d.Payload),
-			Status:         domain.DeliveryPending,
-			NextAttemptAt:  t,
-			CreatedAt:      t,
-			UpdatedAt:      t,
-		}).Error
+		queued = len(ds)
+		return insertDeliveries(ctx, gormExec(tx), ev, ds, t)
 	})
 	if err != nil {
-		return domain.Message{}, fmt.Errorf("store: create outbound message: %w", err)
+		return domain.Message{}, 0, fmt.Errorf("store: create outbound message: %w", err)
 	}
-	return row.domain(), nil
+	return row.domain(), queued, nil
 }

@@ -50,6 +50,8 @@ type integrationRow struct {
 	SigningSecret          string
 	PrevSigningSecret      string
 	PrevSigningSecretUntil *time.Time
+	DeliveryFailingSince   *time.Time
+	DeliveryDisabledAt     *time.Time
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
 	DeletedAt              *time.Time
@@ -63,15 +65,16 @@ func (r *integrationRow) domain() domain.Integration {
 		d = json.RawMessage(r.Delivery)
 	}
 	return domain.Integration{
-		ID:          r.ID,
-		WorkspaceID: r.WorkspaceID,
-		Name:        r.Name,
-		Kind:        r.Kind,
-		Status:      r.Status,
-		OutboundURL: r.OutboundURL,
-		Delivery:    d,
-		CreatedAt:   r.CreatedAt.UTC(),
-		UpdatedAt:   r.UpdatedAt.UTC(),
+		ID:                 r.ID,
+		WorkspaceID:        r.WorkspaceID,
+		Name:               r.Name,
+		Kind:               r.Kind,
+		Status:             r.Status,
+		OutboundURL:        r.OutboundURL,
+		Delivery:           d,
+		CreatedAt:          r.CreatedAt.UTC(),
+		DeliveryDisabledAt: utcPtr(r.DeliveryDisabledAt),
+		UpdatedAt:          r.UpdatedAt.UTC(),
 	}
 }
 
@@ -111,6 +114,7 @@ type conversationRow struct {
 	TeamID        string
 	LastMessageAt time.Time
 	CreatedAt     time.Time
+	EndedAt       *time.Time
 }
 
 func (conversationRow) TableName() string { return "conversations" }
@@ -182,6 +186,9 @@ type deliveryRow struct {
 	MessageID      string
 	EventType      string
 	Payload        string
+	TargetType     string
+	SubscriptionID string
+	OrderingKey    string
 	Status         string
 	AttemptCount   int
 	NextAttemptAt  time.Time
@@ -203,6 +210,8 @@ func (r *deliveryRow) domain() domain.Delivery {
 		MessageID:      r.MessageID,
 		EventType:      r.EventType,
 		Payload:        json.RawMessage(r.Payload),
+		TargetType:     r.TargetType,
+		SubscriptionID: r.SubscriptionID,
 		Status:         r.Status,
 		AttemptCount:   r.AttemptCount,
 		NextAttemptAt:  r.NextAttemptAt.UTC(),
@@ -220,10 +229,45 @@ type deliveryAttemptRow struct {
 	DurationMs      int64
 	Error           string
 	ResponseExcerpt string
+	Logs            string
 	At              time.Time
 }
 
 func (deliveryAttemptRow) TableName() string { return "delivery_attempts" }
+
+type subscriptionRow struct {
+	ID               string
+	WorkspaceID      string
+	URL              string
+	Enabled          bool
+	SubscribedEvents string
+	ExtraHeaders     string
+	Format           string
+	SigningSecret    string
+	FailingSince     *time.Time
+	DisabledReason   string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+func (subscriptionRow) TableName() string { return "webhook_subscriptions" }
+
+type teamRow struct {
+	ID          string
+	WorkspaceID string
+	Name        string
+	CreatedAt   time.Time
+}
+
+func (teamRow) TableName() string { return "teams" }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
 
 type inboxRow struct {
 	ID            string

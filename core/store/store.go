@@ -38,6 +38,7 @@ type Store struct {
 	dialect string
 	log     *slog.Logger
 	threads *threadCache
+	planner Planner
 }
 
 // Open connects to the database a URL names. It does not migrate.

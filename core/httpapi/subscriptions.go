@@ -1,0 +1,207 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/delivery"
+	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/scripts"
+)
+
+type headerJSON struct {
+	Name  *string `json:"name"`
+	Value *string `json:"value"`
+}
+
+type subscriptionRequest struct {
+	URL              *string       `json:"url"`
+	Enabled          *bool         `json:"enabled"`
+	SubscribedEvents *[]string     `json:"subscribedEvents"`
+	ExtraHeaders     *[]headerJSON `json:"extraHeaders"`
+	Format           *string       `json:"format"`
+}
+
+type subscriptionResponse struct {
+	ID               string              `json:"id"`
+	URL              string              `json:"url"`
+	Enabled          bool                `json:"enabled"`
+	SubscribedEvents []string            `json:"subscribedEvents"`
+	ExtraHeaders     []map[string]string `json:"extraHeaders"`
+	Format           string              `json:"format,omitempty"`
+	DisabledReason   string              `json:"disabledReason,omitempty"`
+	CreatedAt        time.Time           `json:"createdAt"`
+	UpdatedAt        time.Time           `json:"updatedAt"`
+	Secret           string              `json:"secret,omitempty"`
+}
+
+func subscriptionJSON(sub domain.Subscription) subscriptionResponse {
+	headers := make([]map[string]string, len(sub.ExtraHeaders))
+	for i, h := range sub.ExtraHeaders {
+		headers[i] = map[string]string{"name": h.Name, "value": h.Value}
+	}
+	events := sub.SubscribedEvents
+	if events == nil {
+		events = []string{}
+	}
+	return subscriptionResponse{ID: sub.ID, URL: sub.URL, Enabled: sub.Enabled, SubscribedEvents: events,
+		ExtraHeaders: headers, Format: sub.Format, DisabledReason: sub.DisabledReason,
+		CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt}
+}
+
+// validate checks the fields present; create requires url and subscribedEvents.
+func (s *Server) validateSubscription(req *subscriptionRequest, create bool) (store.SubscriptionUpdate, error) {
+	var u store.SubscriptionUpdate
+	if req.URL != nil || create {
+		if req.URL == nil || *req.URL == "" {
+			return u, errInvalid("url is required")
+		}
+		if err := delivery.ValidateTarget(*req.URL, s.AllowPrivateTargets); err != nil {
+			return u, errInvalid("url: %v", err)
+		}
+		u.URL = req.URL
+	}
+	if req.SubscribedEvents != nil || create {
+		if req.SubscribedEvents == nil || len(*req.SubscribedEvents) == 0 {
+			return u, errInvalid("subscribedEvents is required: one or both of \"messages\" and \"transfers\"")
+		}
+		var events []string
+		for _, e := range *req.SubscribedEvents {
+			if e != domain.SubscribeMessages && e != domain.SubscribeTransfers {
+				return u, errInvalid("subscribedEvents: %q is not an event; use \"messages\" or \"transfers\"", e)
+			}
+			if !slices.Contains(events, e) {
+				events = append(events, e)
+			}
+		}
+		u.SubscribedEvents = &events
+	}
+	if req.ExtraHeaders != nil {
+		var hs []domain.Header
+		seen := map[string]bool{}
+		for i, h := range *req.ExtraHeaders {
+			if h.Name == nil || !scripts.ValidHeaderName(*h.Name) {
+				return u, errInvalid("extraHeaders[%d].name must be a header name", i)
+			}
+			lower := strings.ToLower(*h.Name)
+			if strings.HasPrefix(lower, "webhook-") || lower == "content-length" || lower == "host" || lower == "content-type" {
+				return u, errInvalid("extraHeaders[%d].name: %q is set by the hub", i, *h.Name)
+			}
+			if seen[lower] {
+				return u, errInvalid("extraHeaders[%d].name: duplicate header %q", i, *h.Name)
+			}
+			seen[lower] = true
+			if h.Value == nil || strings.ContainsAny(*h.Value, "\r\n") {
+				return u, errInvalid("extraHeaders[%d].value is required and must be one line", i)
+			}
+			hs = append(hs, domain.Header{Name: *h.Name, Value: *h.Value})
+		}
+		u.ExtraHeaders = &hs
+	}
+	if req.Format != nil {
+		if *req.Format != "" && *req.Format != domain.FormatLegacy {
+			return u, errInvalid("format must be \"legacy\" or absent")
+		}
+		u.Format = req.Format
+	}
+	u.Enabled = req.Enabled
+	return u, nil
+}
+
+func (s *Server) createSubscription(c *gin.Context) {
+	var req subscriptionRequest
+	if err := decode(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u, err := s.validateSubscription(&req, true)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sub := domain.Subscription{WorkspaceID: workspace(c), URL: *u.URL, Enabled: true, SubscribedEvents: *u.SubscribedEvents}
+	if u.Enabled != nil {
+		sub.Enabled = *u.Enabled
+	}
+	if u.ExtraHeaders != nil {
+		sub.ExtraHeaders = *u.ExtraHeaders
+	}
+	if u.Format != nil {
+		sub.Format = *u.Format
+	}
+	secret := auth.NewSigningSecret()
+	sub, err = s.Store.CreateSubscription(c.Request.Context(), sub, secret)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.Planner.ForgetWorkspace(sub.WorkspaceID)
+	out := subscriptionJSON(sub)
+	out.Secret = secret // shown this once: deliveries are signed with it
+	c.JSON(http.StatusCreated, out)
+}
+
+func (s *Server) listSubscriptions(c *gin.Context) {
+	page, err := pageFrom(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	subs, next, err := s.Store.Subscriptions(c.Request.Context(), workspace(c), page)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]subscriptionResponse, len(subs))
+	for i, sub := range subs {
+		out[i] = subscriptionJSON(sub)
+	}
+	c.JSON(http.StatusOK, listJSON("webhooks", out, next))
+}
+
+func (s *Server) getSubscription(c *gin.Context) {
+	sub, err := s.Store.Subscription(c.Request.Context(), workspace(c), c.Param("a"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "webhook"))
+		return
+	}
+	c.JSON(http.StatusOK, subscriptionJSON(sub))
+}
+
+func (s *Server) updateSubscription(c *gin.Context) {
+	var req subscriptionRequest
+	if err := decode(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u, err := s.validateSubscription(&req, false)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sub, err := s.Store.UpdateSubscription(c.Request.Context(), workspace(c), c.Param("a"), u)
+	if err != nil {
+		s.fail(c, notFoundAs(err, "webhook"))
+		return
+	}
+	s.Planner.ForgetWorkspace(sub.WorkspaceID)
+	s.Worker.ForgetSubscription(sub.ID)
+	c.JSON(http.StatusOK, subscriptionJSON(sub))
+}
+
+func (s *Server) deleteSubscription(c *gin.Context) {
+	id := c.Param("a")
+	if err := s.Store.DeleteSubscription(c.Request.Context(), workspace(c), id); err != nil {
+		s.fail(c, notFoundAs(err, "webhook"))
+		return
+	}
+	s.Planner.ForgetWorkspace(workspace(c))
+	s.Worker.ForgetSubscription(id)
+	c.JSON(http.StatusOK, gin.H{"id": id, "deleted": true})
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboardhq/switchboard/core/domain"
+)
+
+// NewDelivery is a delivery to write with the event that causes it.
+type NewDelivery struct {
+	TargetType     string
+	SubscriptionID string
+	// OrderingKey groups deliveries that must go out in order (one
+	// conversation to one target); empty for unordered ones.
+	OrderingKey string
+	EventType   string
+	Payload     []byte
+	// Status is pending, or failed when the target is disabled.
+	Status    string
+	LastError string
+}
+
+// Planner decides which deliveries an outbound event causes. The store calls
+// it inside the transaction that records the event, so an event is never
+// committed without its deliveries, nor a delivery without its event.
+type Planner interface {
+	Plan(ctx context.Context, ev *domain.OutboundEvent) ([]NewDelivery, error)
+}
+
+// SetPlanner installs the planner; without one no deliveries are created.
+func (s *Store) SetPlanner(p Planner) { s.planner = p }
+
+func (s *Store) plan(ctx context.Context, ev *domain.OutboundEvent) ([]NewDelivery, error) {
+	if s.planner == nil {
+		return nil, nil
+	}
+	ds, err := s.planner.Plan(ctx, ev)
+	if err != nil {
+		return nil, fmt.Errorf("plan deliveries: %w", err)
+	}
+	return ds, nil
+}
+
+type execFunc func(ctx context.Context, q string, args ...any) (sql.Result, error)
+
+// gormExec runs SQL with ? placeholders inside a GORM transaction.
+func gormExec(tx *gorm.DB) execFunc {
+	return func(ctx context.Context, q string, args ...any) (sql.Result, error) {
+		res := tx.WithContext(ctx).Exec(q, args...)
+		return nil, res.Error
+	}
+}
+
+// insertDeliveries writes deliveries with multi-row inserts.
+func insertDeliveries(ctx context.Context, exec execFunc, ev *domain.OutboundEvent, ds []NewDelivery, t time.Time) error {
+	const cols = 14
+	for start := 0; start < len(ds); start += maxRowsPerInsert {
+		chunk := ds[start:min(start+maxRowsPerInsert, len(ds))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO deliveries (id, workspace_id, integration_id, conversation_id, message_id, event_type, payload,
+			target_type, subscription_id, ordering_key, status, last_error, next_attempt_at, created_at, attempt_count, claimed_by, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*cols)
+		for i, d := range chunk {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,'',?)")
+			msgID := ""
+			if ev.Message != nil {
+				msgID = ev.Message.ID
+			}
+			status := d.Status
+			if status == "" {
+				status = domain.DeliveryPending
+			}
+			args = append(args, NewID(), ev.WorkspaceID, ev.IntegrationID, ev.Conversation.ID, msgID, d.EventType, string(d.Payload),
+				d.TargetType, d.SubscriptionID, d.OrderingKey, status, d.LastError, t, t, t)
+		}
+		if _, err := exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("insert deliveries: %w", err)
+		}
+	}
+	return nil
+}
