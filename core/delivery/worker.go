@@ -189,10 +189,19 @@ func (w *Worker) record(outcomes <-chan store.AttemptOutcome) {
 			w.log.Error("record delivery attempts", "count", len(batch), "err", err)
 			continue
 		}
+		var next time.Time
 		for i, ok := range held {
 			if !ok {
 				w.log.Warn("delivery claim expired before the attempt was recorded", "delivery", batch[i].Delivery.ID)
+				continue
 			}
+			if at := batch[i].NextAttemptAt; !at.IsZero() && (next.IsZero() || at.Before(next)) {
+				next = at
+			}
+		}
+		if !next.IsZero() {
+			// Wake for the earliest retry this batch scheduled, rather than at the next poll.
+			time.AfterFunc(time.Until(next)+5*time.Millisecond, w.Notify)
 		}
 		for _, d := range disabled {
 			w.log.Warn("delivery target disabled after failing continuously", "target", d.TargetType, "id", d.ID, "failing_since", d.FailingSince)

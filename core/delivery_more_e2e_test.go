@@ -1,0 +1,339 @@
+package core_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/core/apptest"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
+)
+
+func TestOrderedDeliveryPerConversation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		rc := apptest.NewReceiver(t)
+		var mu sync.Mutex
+		failuresLeft := 2
+		var accepted []string // contents in the order the receiver accepted them
+		rc.Respond = func(n int, r *apptest.Received) apptest.Reply {
+			var body struct{ ConversationID, Content string }
+			json.Unmarshal(r.Body, &body)
+			mu.Lock()
+			defer mu.Unlock()
+			if body.Content == "A1" && failuresLeft > 0 {
+				failuresLeft--
+				return apptest.Reply{Status: 500}
+			}
+			accepted = append(accepted, body.Content)
+			return apptest.Reply{Status: 200}
+		}
+		h := apptest.Start(t, dbURL, apptest.WithRetrySchedule(0, 400*time.Millisecond, 400*time.Millisecond, time.Second))
+		in := h.CreateIntegration(map[string]any{"name": "ordered", "kind": "custom", "outboundUrl": rc.URL + "/chat"})
+		a := startConversation(t, h, in, "A")
+		b := startConversation(t, h, in, "B")
+		for _, m := range []struct{ conv, content string }{{a, "A1"}, {a, "A2"}, {b, "B1"}, {a, "A3"}, {b, "B2"}} {
+			reply(t, h, m.conv, m.content)
+		}
+		apptest.Eventually(t, 15*time.Second, func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(accepted) != 5 {
+				return fmt.Errorf("accepted %v", accepted)
+			}
+			return nil
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		pos := map[string]int{}
+		for i, c := range accepted {
+			pos[c] = i
+		}
+		if !(pos["A1"] < pos["A2"] && pos["A2"] < pos["A3"]) {
+			t.Errorf("conversation A out of order: %v", accepted)
+		}
+		if !(pos["B1"] < pos["B2"]) {
+			t.Errorf("conversation B out of order: %v", accepted)
+		}
+		// B is not held up while A's first delivery is being retried.
+		if !(pos["B1"] < pos["A1"] && pos["B2"] < pos["A1"]) {
+			t.Errorf("conversation B waited for A: %v", accepted)
+		}
+		if failuresLeft != 0 {
+			t.Errorf("A1 failed %d times, want 2", 2-failuresLeft)
+		}
+	})
+}
+
+func TestSubscriptions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		rc := apptest.NewReceiver(t)
+		h := apptest.Start(t, dbURL)
+		in := h.CreateIntegration(map[string]any{"name": "app", "kind": "custom"})
+
+		// Create, list, get, update, delete, as the subscriptions API spells them.
+		r := h.Admin("POST", "/api/webhooks/", map[string]any{"url": rc.URL + "/all", "enabled": true,
+			"subscribedEvents": []string{"messages", "transfers"}, "extraHeaders": []map[string]string{{"name": "Authorization", "value": "Bearer your-secret"}}})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		var all struct {
+			ID, URL, Secret  string
+			Enabled          bool
+			SubscribedEvents []string
+			ExtraHeaders     []struct{ Name, Value string }
+		}
+		r.JSON(t, &all)
+		if all.ID == "" || !all.Enabled || len(all.SubscribedEvents) != 2 || all.ExtraHeaders[0].Name != "Authorization" || !strings.HasPrefix(all.Secret, "whsec_") {
+			t.Fatalf("created = %s", r.Body)
+		}
+		r = h.Admin("POST", "/api/webhooks", map[string]any{"url": rc.URL + "/legacy", "subscribedEvents": []string{"messages", "transfers"}, "format": "legacy"})
+		legacyID := r.Map(t)["id"].(string)
+		r = h.Admin("POST", "/api/webhooks/", map[string]any{"url": rc.URL + "/gone", "subscribedEvents": []string{"messages"}})
+		goneID := r.Map(t)["id"].(string)
+
+		for _, bad := range []map[string]any{
+			{"subscribedEvents": []string{"messages"}},
+			{"url": rc.URL, "subscribedEvents": []string{"reactions"}},
+			{"url": rc.URL},
+			{"url": rc.URL, "subscribedEvents": []string{"messages"}, "extraHeaders": []map[string]string{{"name": "bad header", "value": "x"}}},
+			{"url": rc.URL, "subscribedEvents": []string{"messages"}, "format": "xml"},
+		} {
+			if r := h.Admin("POST", "/api/webhooks/", bad); r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("create %v: %d %s", bad, r.Status, r.Body)
+			}
+		}
+		var list struct{ Webhooks []struct{ ID string } }
+		h.Admin("GET", "/api/webhooks/", nil).JSON(t, &list)
+		if len(list.Webhooks) != 3 {
+			t.Errorf("list: %d webhooks", len(list.Webhooks))
+		}
+		if r := h.Admin("GET", "/api/webhooks/"+all.ID, nil); r.Status != 200 || strings.Contains(string(r.Body), "whsec_") {
+			t.Errorf("get: %d %s", r.Status, r.Body)
+		}
+		if r := h.Admin("POST", "/api/webhooks/"+goneID+"/update", map[string]any{"enabled": false}); r.Status != 200 || r.Map(t)["enabled"] != false || r.Map(t)["url"] != rc.URL+"/gone" {
+			t.Errorf("partial update: %d %s", r.Status, r.Body)
+		}
+		if r := h.Admin("POST", "/api/webhooks/"+goneID+"/delete", nil); r.Status != 200 {
+			t.Errorf("delete: %d %s", r.Status, r.Body)
+		}
+		if r := h.Admin("GET", "/api/webhooks/"+goneID, nil); r.Status != 404 {
+			t.Errorf("deleted webhook: %d", r.Status)
+		}
+		other := h.NewAdminToken("elsewhere")
+		if r := h.AdminAs(other, "POST", "/api/webhooks/"+all.ID+"/update", map[string]any{"enabled": false}); r.Status != 404 {
+			t.Errorf("another workspace updated a webhook: %d", r.Status)
+		}
+		if r := h.Do("POST", "/api/webhooks/"+all.ID+"/delete", nil, nil); r.Status != 401 {
+			t.Errorf("delete without a token: %d", r.Status)
+		}
+
+		// A received message, an agent reply and a transfer.
+		conv := startConversation(t, h, in, "s-1")
+		reply(t, h, conv, "agent says hi")
+		team := h.Admin("POST", "/api/teams", map[string]any{"name": "Support Team"}).Map(t)
+		if r := h.Admin("POST", "/api/conversations/"+conv+"/transfer", map[string]any{"teamId": team["id"]}); r.Status != 200 || r.Map(t)["teamId"] != team["id"] {
+			t.Fatalf("transfer: %d %s", r.Status, r.Body)
+		}
+		if r := h.Admin("POST", "/api/conversations/"+conv+"/transfer", map[string]any{"teamId": "nope"}); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("transfer to an unknown team: %d", r.Status)
+		}
+
+		// /all gets 2 messages + 1 transfer; /legacy gets the 2 messages only; /gone nothing.
+		rc.WaitFor(t, 5, 10*time.Second)
+		time.Sleep(200 * time.Millisecond)
+		byPath := map[string][]apptest.Received{}
+		for _, got := range rc.Requests() {
+			byPath[got.Path] = append(byPath[got.Path], got)
+		}
+		if len(byPath["/all"]) != 3 || len(byPath["/legacy"]) != 2 || len(byPath["/gone"]) != 0 {
+			t.Fatalf("received: all %d, legacy %d, gone %d", len(byPath["/all"]), len(byPath["/legacy"]), len(byPath["/gone"]))
+		}
+		var events []map[string]any
+		for _, got := range byPath["/all"] {
+			if got.Header.Get("Authorization") != "Bearer your-secret" {
+				t.Errorf("extraHeaders not sent: %v", got.Header)
+			}
+			if err := verifyStandardWebhook(all.Secret, got.Header, got.Body); err != nil {
+				t.Errorf("signature: %v", err)
+			}
+			var ev map[string]any
+			json.Unmarshal(got.Body, &ev)
+			events = append(events, ev)
+		}
+		kinds := map[string]int{}
+		for _, ev := range events {
+			kinds[ev["eventType"].(string)]++
+			if ts, ok := ev["timestamp"].(float64); !ok || ts < 1e12 {
+				t.Errorf("timestamp is not in milliseconds: %v", ev["timestamp"])
+			}
+			data := ev["data"].(map[string]any)
+			switch ev["eventType"] {
+			case "message":
+				for _, k := range []string{"fromCustomer", "invisible", "customerThreadId", "organizationId", "customerId", "messageId", "messageBody", "messageTimestamp", "channel"} {
+					if _, ok := data[k]; !ok {
+						t.Errorf("message data lacks %s: %v", k, data)
+					}
+				}
+				if data["customerThreadId"] != conv {
+					t.Errorf("customerThreadId = %v", data["customerThreadId"])
+				}
+			case "transfer":
+				if data["newBusinessId"] != team["id"] || data["newBusinessName"] != "Support Team" || data["customerThreadId"] != conv || data["previousBusinessId"] != nil {
+					t.Errorf("transfer data = %v", data)
+				}
+			}
+		}
+		if kinds["message"] != 2 || kinds["transfer"] != 1 {
+			t.Errorf("event kinds = %v", kinds)
+		}
+		fromCustomer := map[bool]string{}
+		for _, got := range byPath["/legacy"] {
+			var flat map[string]any
+			json.Unmarshal(got.Body, &flat)
+			if _, nested := flat["data"]; nested || flat["messageBody"] == nil || flat["customerThreadId"] != conv {
+				t.Errorf("legacy payload = %s", got.Body)
+			}
+			fromCustomer[flat["fromCustomer"].(bool)] = flat["messageBody"].(string)
+		}
+		if fromCustomer[true] != "hi" || fromCustomer[false] != "agent says hi" {
+			t.Errorf("legacy messages = %v", fromCustomer)
+		}
+		_ = legacyID
+	})
+}
+
+func TestTargetDisabledAfterContinuousFailure(t *testing.T) {
+	rc := apptest.NewReceiver(t)
+	rc.Respond = func(int, *apptest.Received) apptest.Reply { return apptest.Reply{Status: 500} }
+	h := apptest.Start(t, storetest.SQLite(t), apptest.WithDisableAfter(400*time.Millisecond),
+		apptest.WithRetrySchedule(0, 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond, time.Hour))
+	in := h.CreateIntegration(map[string]any{"name": "failing", "kind": "custom", "outboundUrl": rc.URL + "/x"})
+	conv := startConversation(t, h, in, "d-1")
+	reply(t, h, conv, "first")
+	apptest.Eventually(t, 10*time.Second, func() error {
+		for _, ev := range events(t, h, in.ID) {
+			if ev.EventType == "delivery.target_disabled" && ev.Status == "routing_error" && strings.Contains(ev.Error, "failed since") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no target_disabled event yet")
+	})
+	if r := h.Admin("GET", "/api/integrations/"+in.ID, nil); r.Map(t)["deliveryDisabled"] != true {
+		t.Errorf("integration not shown disabled: %s", r.Body)
+	}
+	if ds := deliveries(t, h, "integrationId="+in.ID); ds[0].Status != "failed" {
+		t.Errorf("pending delivery of a disabled target: %+v", ds[0])
+	}
+	// New replies are kept, failed, until the target is fixed.
+	reply(t, h, conv, "second")
+	apptest.Eventually(t, 5*time.Second, func() error {
+		ds := deliveries(t, h, "integrationId="+in.ID+"&status=failed")
+		if len(ds) != 2 {
+			return fmt.Errorf("%d failed", len(ds))
+		}
+		return nil
+	})
+	// Pointing the integration at a working target enables it again.
+	ok := apptest.NewReceiver(t)
+	if r := h.Admin("PATCH", "/api/integrations/"+in.ID, map[string]any{"outboundUrl": ok.URL + "/fixed"}); r.Status != 200 || r.Map(t)["deliveryDisabled"] != false {
+		t.Fatalf("re-enable: %d %s", r.Status, r.Body)
+	}
+	h.Admin("POST", "/api/deliveries/retry", map[string]any{"integrationId": in.ID})
+	got := ok.WaitFor(t, 2, 10*time.Second)
+	if len(got) != 2 {
+		t.Errorf("after re-enabling, %d delivered", len(got))
+	}
+}
+
+type eventEntry struct{ Status, EventType, Error string }
+
+func events(t *testing.T, h *apptest.Hub, integrationID string) []eventEntry {
+	var out struct{ Events []eventEntry }
+	h.Admin("GET", "/api/integrations/"+integrationID+"/events?limit=500", nil).JSON(t, &out)
+	return out.Events
+}
+
+func TestTransformTestEndpointAndValidation(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t), apptest.WithoutPrivateTargets())
+	in := h.CreateIntegration(map[string]any{"name": "t", "kind": "custom", "delivery": map[string]any{
+		"url":  "https://hooks.example.com/in",
+		"auth": map[string]any{"type": "bearer", "token": "very-secret"},
+		"body": []map[string]any{{"key": "text", "type": "variable", "value": "content"}},
+	}})
+	if strings.Contains(string(h.Admin("GET", "/api/integrations/"+in.ID, nil).Body), "very-secret") {
+		t.Error("GET integration shows the bearer token")
+	}
+	r := h.Admin("POST", "/api/integrations/"+in.ID+"/transform/test", map[string]any{
+		"script": "function transform(request, event) {\n  console.log('to', event.conversationId);\n  request.body.extra = event['contact.name'];\n  return request;\n}",
+		"event":  map[string]string{"conversationId": "c-42", "content": "hello"},
+	})
+	if r.Status != 200 {
+		t.Fatalf("transform test: %d %s", r.Status, r.Body)
+	}
+	var res struct {
+		Request struct {
+			Method, URL string
+			Headers     map[string]string
+			Body        map[string]any
+		}
+		Logs  []string
+		Error string
+		Curl  string
+	}
+	r.JSON(t, &res)
+	if res.Request.Method != "POST" || res.Request.URL != "https://hooks.example.com/in" || res.Request.Body["text"] != "hello" || res.Request.Body["extra"] != "Jane Smith" {
+		t.Errorf("request = %+v", res.Request)
+	}
+	if len(res.Logs) != 1 || res.Logs[0] != "to c-42" || res.Error != "" {
+		t.Errorf("logs %q error %q", res.Logs, res.Error)
+	}
+	if strings.Contains(string(r.Body), "very-secret") || res.Request.Headers["Authorization"] != "********" {
+		t.Errorf("transform test leaks the token: %s", r.Body)
+	}
+	if !strings.HasPrefix(res.Curl, "curl -X POST 'https://hooks.example.com/in'") || !strings.Contains(res.Curl, `--data-raw '{"extra":"Jane Smith","text":"hello"}'`) {
+		t.Errorf("curl = %s", res.Curl)
+	}
+	r = h.Admin("POST", "/api/integrations/"+in.ID+"/transform/test", map[string]any{"script": "function transform(r, e) {\n\n  throw new Error('nope');\n}"})
+	r.JSON(t, &res)
+	if !strings.Contains(res.Error, "Error: nope") || !strings.Contains(res.Error, "line 3") {
+		t.Errorf("error = %q", res.Error)
+	}
+	if r := h.Admin("POST", "/api/integrations/"+in.ID+"/transform/test", map[string]any{"event": map[string]string{"phone": "1"}}); r.Status != 422 {
+		t.Errorf("unknown event variable: %d", r.Status)
+	}
+
+	// Saving validates: 422 naming the field.
+	for _, tt := range []struct {
+		delivery map[string]any
+		field    string
+	}{
+		{map[string]any{"url": "https://x.example.com", "body": []map[string]any{{"key": "a", "type": "variable", "value": "phoneNumber"}}}, "delivery.body[0].value"},
+		{map[string]any{"url": "https://x.example.com", "headers": []map[string]any{{"key": "X", "type": "text", "value": "<<nope>>"}}}, "delivery.headers[0].value"},
+		{map[string]any{"url": "http://127.0.0.1/x"}, "delivery.url"},
+		{map[string]any{"url": "https://x.example.com", "method": "PATCH"}, "delivery.method"},
+		{map[string]any{"url": "https://x.example.com", "transform": "function transform(r, e) {"}, "delivery.transform"},
+		{map[string]any{"url": "https://x.example.com", "params": []map[string]any{{"key": "a", "type": "text", "value": "1"}, {"key": "a", "type": "text", "value": "2"}}}, "delivery.params[1].key"},
+	} {
+		r := h.Admin("PATCH", "/api/integrations/"+in.ID, map[string]any{"delivery": tt.delivery})
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Map(t)["message"].(string), tt.field) {
+			t.Errorf("delivery %v: %d %s, want 422 naming %s", tt.delivery, r.Status, r.Body, tt.field)
+		}
+	}
+	// An update that sends the redacted token back keeps the stored one.
+	r = h.Admin("PATCH", "/api/integrations/"+in.ID, map[string]any{"delivery": map[string]any{
+		"url": "https://hooks.example.com/v2", "auth": map[string]any{"type": "bearer", "token": "********"}}})
+	if r.Status != 200 {
+		t.Fatalf("patch with redacted token: %d %s", r.Status, r.Body)
+	}
+	// The script sees the real header; its length proves the stored token was kept.
+	r = h.Admin("POST", "/api/integrations/"+in.ID+"/transform/test", map[string]any{"script": "function transform(r, e) { r.body = r.headers.Authorization.length; return r; }"})
+	var kept struct{ Request struct{ Body int } }
+	r.JSON(t, &kept)
+	if kept.Request.Body != len("Bearer very-secret") {
+		t.Errorf("after sending the token back redacted: %s", r.Body)
+	}
+}
