@@ -34,7 +34,9 @@ func startConversation(t *testing.T, h *apptest.Hub, in apptest.Integration, con
 	if r.Status != 200 {
 		t.Fatalf("inbound: %d", r.Status)
 	}
-	var convs struct{ Conversations []struct{ ID, ExternalID string } }
+	var convs struct {
+		Conversations []struct{ ID, ExternalID string }
+	}
 	h.Admin("GET", "/api/conversations?integrationId="+in.ID+"&limit=500", nil).JSON(t, &convs)
 	for _, c := range convs.Conversations {
 		if c.ExternalID == conversationID {
