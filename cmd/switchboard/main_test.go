@@ -89,3 +89,34 @@ func TestCreateUserAndMigrateAndVersion(t *testing.T) {
 		t.Error("serve accepted an unsupported database URL")
 	}
 }
+
+func TestTransformTest(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	script := write("t.js", "function transform(request, event) {\n  console.log('for', event.conversationId);\n  request.body = { said: event.content };\n  return request;\n}\n")
+	event := write("e.json", `{"conversationId": "c-7", "content": "hello"}`)
+	out, err := run(t, "transform", "test", "--script", script, "--event", event)
+	if err != nil {
+		t.Fatalf("transform test: %v\n%s", err, out)
+	}
+	for _, want := range []string{"for c-7", `"said": "hello"`, "curl -X POST 'https://example.com/webhook'"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	bad := write("bad.js", "function transform(request, event) {\n  throw new Error('boom');\n}\n")
+	out, err = run(t, "transform", "test", "--script", bad, "--event", event)
+	if err == nil || !strings.Contains(out, "Error: boom") || !strings.Contains(out, "line 2") {
+		t.Errorf("failing script: err %v, output:\n%s", err, out)
+	}
+	skip := write("skip.js", "function transform() { return null; }")
+	if out, err := run(t, "transform", "test", "--script", skip); err != nil || !strings.Contains(out, "skipped") {
+		t.Errorf("skipping script: %v\n%s", err, out)
+	}
+}

@@ -130,7 +130,9 @@ func (w *Worker) Run(ctx context.Context) {
 		w.record(outcomes)
 	}()
 
-	lease := w.opts.Timeout + 30*time.Second
+	// A claim outlives the attempt's time limit and its recording; a process
+	// that dies leaves its claims to others once they run out.
+	lease := max(2*w.opts.Timeout, 10*time.Second)
 	sem := make(chan struct{}, w.opts.Concurrency)
 	var inflight sync.WaitGroup
 	for ctx.Err() == nil {
