@@ -337,3 +337,30 @@ func TestTransformTestEndpointAndValidation(t *testing.T) {
 		t.Errorf("after sending the token back redacted: %s", r.Body)
 	}
 }
+
+func TestSigningSecretRotationSignsWithBoth(t *testing.T) {
+	rc := apptest.NewReceiver(t)
+	h := apptest.Start(t, storetest.SQLite(t))
+	in := h.CreateIntegration(map[string]any{"name": "rot", "kind": "custom", "outboundUrl": rc.URL + "/r"})
+	old := h.Admin("GET", "/api/integrations/"+in.ID+"/signing-secret", nil).Map(t)["secret"].(string)
+	conv := startConversation(t, h, in, "rot-1")
+	reply(t, h, conv, "before")
+	before := rc.WaitFor(t, 1, 5*time.Second)[0]
+	if n := len(strings.Fields(before.Header.Get("webhook-signature"))); n != 1 {
+		t.Errorf("before rotation: %d signatures", n)
+	}
+	newer := h.Admin("POST", "/api/integrations/"+in.ID+"/signing-secret/rotate", nil).Map(t)["secret"].(string)
+	reply(t, h, conv, "after")
+	after := rc.WaitFor(t, 2, 5*time.Second)[1]
+	if n := len(strings.Fields(after.Header.Get("webhook-signature"))); n != 2 {
+		t.Errorf("during the overlap: %d signatures, want 2", n)
+	}
+	for name, secret := range map[string]string{"old": old, "new": newer} {
+		if err := verifyStandardWebhook(secret, after.Header, after.Body); err != nil {
+			t.Errorf("the %s secret does not verify a delivery during the overlap: %v", name, err)
+		}
+	}
+	if err := verifyStandardWebhook("whsec_"+strings.Repeat("A", 44), after.Header, after.Body); err == nil {
+		t.Error("a wrong secret verified")
+	}
+}

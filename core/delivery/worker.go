@@ -122,6 +122,10 @@ func (w *Worker) Notify() {
 
 // Run claims and sends deliveries until ctx ends, then finishes the
 // attempts in flight and records them.
+//
+// A fixed pool of senders takes deliveries from a local queue. The queue is
+// refilled by claiming in batches whenever it falls below half its size, so
+// claims (one write transaction each) stay few and large under load.
 func (w *Worker) Run(ctx context.Context) {
 	outcomes := make(chan store.AttemptOutcome, w.opts.Concurrency)
 	recorded := make(chan struct{})
@@ -130,41 +134,61 @@ func (w *Worker) Run(ctx context.Context) {
 		w.record(outcomes)
 	}()
 
-	// A claim outlives the attempt's time limit and its recording; a process
-	// that dies leaves its claims to others once they run out.
-	lease := max(2*w.opts.Timeout, 10*time.Second)
-	sem := make(chan struct{}, w.opts.Concurrency)
-	var inflight sync.WaitGroup
+	// A claim outlives the attempt's time limit, its wait in the queue and its
+	// recording; a process that dies leaves its claims to others once they run out.
+	lease := max(3*w.opts.Timeout, 15*time.Second)
+	queue := make(chan store.ClaimedDelivery, w.opts.Concurrency)
+	var senders sync.WaitGroup
+	for range w.opts.Concurrency {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for d := range queue {
+				outcomes <- w.attempt(context.WithoutCancel(ctx), d)
+			}
+		}()
+	}
+	sweep := time.NewTicker(10 * time.Second)
+	defer sweep.Stop()
+	w.releaseHeads(ctx)
 	for ctx.Err() == nil {
-		free := cap(sem) - len(sem)
-		var claimed []store.ClaimedDelivery
-		if free > 0 {
-			var err error
-			claimed, err = w.store.ClaimDeliveries(ctx, w.opts.ID, free, lease)
+		// Claim when the queue is at most half full: big batches, no idle senders.
+		if room := cap(queue) - len(queue); room >= cap(queue)/2 {
+			claimed, err := w.store.ClaimDeliveries(ctx, w.opts.ID, room, lease)
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("claim deliveries", "err", err)
 			}
-		}
-		for _, d := range claimed {
-			sem <- struct{}{}
-			inflight.Add(1)
-			go func() {
-				defer func() { <-sem; inflight.Done() }()
-				outcomes <- w.attempt(context.WithoutCancel(ctx), d)
-			}()
-		}
-		if len(claimed) == free && free > 0 {
-			continue // there may be more due right now
+			for _, d := range claimed {
+				queue <- d
+			}
+			if len(claimed) == room {
+				continue // there may be more due right now
+			}
 		}
 		select {
 		case <-ctx.Done():
 		case <-w.wake:
+		case <-sweep.C:
+			w.releaseHeads(ctx)
 		case <-time.After(w.opts.PollInterval):
 		}
 	}
-	inflight.Wait()
+	close(queue)
+	senders.Wait()
 	close(outcomes)
 	<-recorded
+}
+
+// releaseHeads repairs holds left by concurrent writers (see store.ReleaseHeads).
+func (w *Worker) releaseHeads(ctx context.Context) {
+	n, err := w.store.ReleaseHeads(ctx)
+	if err != nil && ctx.Err() == nil {
+		w.log.Error("release delivery heads", "err", err)
+	}
+	if n > 0 {
+		w.log.Info("released held deliveries", "count", n)
+		w.Notify()
+	}
 }
 
 // record commits attempt outcomes in batches: one transaction for every

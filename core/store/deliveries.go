@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -64,7 +66,7 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string) (doma
 	t := now()
 	res := s.db.WithContext(ctx).Model(&deliveryRow{}).
 		Where("workspace_id = ? AND id = ? AND status IN ?", workspaceID, id, []string{domain.DeliveryDead, domain.DeliveryFailed}).
-		Updates(map[string]any{"status": domain.DeliveryPending, "next_attempt_at": t, "claimed_until": nil, "updated_at": t})
+		Updates(map[string]any{"status": domain.DeliveryPending, "next_attempt_at": t, "claimed_until": nil, "held": false, "updated_at": t})
 	if res.Error != nil {
 		return domain.Delivery{}, fmt.Errorf("store: retry delivery %s: %w", id, res.Error)
 	}
@@ -97,15 +99,22 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, l
 	if s.dialect == "postgres" {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	q := `UPDATE deliveries SET claimed_until = ?, claimed_by = ?
+	// A claim moves next_attempt_at to the lease's end, so deliveries in
+	// flight fall out of the index range the next claim scans, and come back
+	// by themselves if their worker dies. Held deliveries are skipped by
+	// index; the NOT EXISTS check keeps order even where a hint is wrong.
+	q := `UPDATE deliveries SET claimed_until = ?, claimed_by = ?, next_attempt_at = ?
 		WHERE id IN (SELECT d.id FROM deliveries d
-			WHERE d.status = ? AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?)
+			WHERE d.status = ? AND d.held = ? AND d.next_attempt_at <= ?
 			AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries e
 				WHERE e.ordering_key = d.ordering_key AND e.status = ? AND e.id < d.id))
 			ORDER BY d.next_attempt_at LIMIT ?` + lock + `)
 		RETURNING id, workspace_id, integration_id, conversation_id, message_id, event_type, payload,
 			target_type, subscription_id, ordering_key, attempt_count, created_at`
-	rows, err := s.sql.QueryContext(ctx, s.rebind(q), t.Add(lease), worker, domain.DeliveryPending, t, t, domain.DeliveryPending, limit)
+	until := t.Add(lease)
+	unlock := s.lockWrites()
+	defer unlock()
+	rows, err := s.sql.QueryContext(ctx, s.rebind(q), until, worker, until, domain.DeliveryPending, false, t, domain.DeliveryPending, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
@@ -157,36 +166,45 @@ type DisabledTarget struct {
 // a success clears a target's failure state; a target failing continuously
 // for disableAfter is disabled, its pending deliveries failed and, for an
 // integration, its event log told. It reports which claims were still held.
+//
+// It runs for every batch of attempts, so it is plain SQL: one prepared
+// update per delivery and one multi-row insert of the attempts.
 func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, disableAfter time.Duration) ([]bool, []DisabledTarget, error) {
 	held := make([]bool, len(outcomes))
 	var disabled []DisabledTarget
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	unlock := s.lockWrites()
+	defer unlock()
+	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 		disabled = disabled[:0]
+		tx, ok := gtx.Statement.ConnPool.(*sql.Tx)
+		if !ok {
+			return fmt.Errorf("record attempts: not in a database/sql transaction")
+		}
 		t := now()
+		update, err := s.preparedIn(ctx, tx, `UPDATE deliveries SET status = ?, attempt_count = ?, last_error = ?,
+			next_attempt_at = CASE WHEN ? THEN ? ELSE next_attempt_at END, claimed_until = NULL, claimed_by = '', updated_at = ?
+			WHERE id = ? AND claimed_by = ? AND status = ?`)
+		if err != nil {
+			return err
+		}
 		type health struct {
 			ok, failed bool
 			o          *AttemptOutcome
 		}
 		targets := map[string]*health{}
+		var finished []string // ordering keys whose head is done
+		var ins strings.Builder
+		args := make([]any, 0, len(outcomes)*9)
 		for i := range outcomes {
 			o := &outcomes[i]
 			d := o.Delivery
-			set := map[string]any{
-				"status":        o.Status,
-				"attempt_count": o.Attempt.N,
-				"last_error":    o.Attempt.Error,
-				"claimed_until": nil,
-				"claimed_by":    "",
-				"updated_at":    t,
+			res, err := update.ExecContext(ctx, o.Status, o.Attempt.N, o.Attempt.Error, !o.NextAttemptAt.IsZero(), o.NextAttemptAt, t,
+				d.ID, d.ClaimedBy, domain.DeliveryPending)
+			if err != nil {
+				return err
 			}
-			if !o.NextAttemptAt.IsZero() {
-				set["next_attempt_at"] = o.NextAttemptAt
-			}
-			res := tx.Model(&deliveryRow{}).Where("id = ? AND claimed_by = ? AND status = ?", d.ID, d.ClaimedBy, domain.DeliveryPending).Updates(set)
-			if res.Error != nil {
-				return res.Error
-			}
-			held[i] = res.RowsAffected == 1
+			n, _ := res.RowsAffected()
+			held[i] = n == 1
 			if !held[i] {
 				continue
 			}
@@ -196,9 +214,15 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 				b, _ := json.Marshal(a.Logs)
 				logs = string(b)
 			}
-			if err := tx.Create(&deliveryAttemptRow{ID: NewID(), DeliveryID: d.ID, N: a.N, StatusCode: a.StatusCode,
-				DurationMs: a.DurationMs, Error: a.Error, ResponseExcerpt: a.ResponseExcerpt, Logs: logs, At: a.At}).Error; err != nil {
-				return err
+			if len(args) == 0 {
+				ins.WriteString(`INSERT INTO delivery_attempts (id, delivery_id, n, status_code, duration_ms, error, response_excerpt, logs, at) VALUES `)
+			} else {
+				ins.WriteByte(',')
+			}
+			ins.WriteString("(?,?,?,?,?,?,?,?,?)")
+			args = append(args, NewID(), d.ID, a.N, a.StatusCode, a.DurationMs, a.Error, a.ResponseExcerpt, logs, a.At)
+			if o.Status != domain.DeliveryPending && d.OrderingKey != "" {
+				finished = append(finished, d.OrderingKey)
 			}
 			key := d.TargetType + ":" + targetID(d)
 			h := targets[key]
@@ -209,20 +233,36 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 			h.ok = h.ok || o.TargetOK
 			h.failed = h.failed || o.TargetFailed
 		}
+		if len(args) > 0 {
+			if _, err := tx.ExecContext(ctx, s.rebind(ins.String()), args...); err != nil {
+				return err
+			}
+		}
+		if len(finished) > 0 {
+			release, err := s.preparedIn(ctx, tx, releaseNext)
+			if err != nil {
+				return err
+			}
+			for _, key := range finished {
+				if _, err := release.ExecContext(ctx, false, key, domain.DeliveryPending, true); err != nil {
+					return err
+				}
+			}
+		}
 		for _, h := range targets {
 			d := h.o.Delivery
 			switch {
 			case h.ok:
-				if err := s.setTargetFailing(tx, d, nil); err != nil {
+				if err := s.setTargetFailing(gtx, d, nil); err != nil {
 					return err
 				}
 			case h.failed:
-				since, err := s.markTargetFailing(tx, d, t)
+				since, err := s.markTargetFailing(gtx, d, t)
 				if err != nil {
 					return err
 				}
 				if disableAfter > 0 && !since.IsZero() && t.Sub(since) >= disableAfter {
-					dt, err := s.disableTarget(tx, d, since, t)
+					dt, err := s.disableTarget(gtx, d, since, t)
 					if err != nil {
 						return err
 					}
@@ -238,6 +278,44 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 		return nil, nil, fmt.Errorf("store: record %d attempts: %w", len(outcomes), err)
 	}
 	return held, disabled, nil
+}
+
+// releaseNext lets the earliest pending delivery of an ordering key be claimed.
+const releaseNext = `UPDATE deliveries SET held = ? WHERE id = (SELECT id FROM deliveries
+	WHERE ordering_key = ? AND status = ? ORDER BY id LIMIT 1) AND held = ?`
+
+// ReleaseHeads clears the hold of every pending delivery that has no earlier
+// pending one of its ordering key. Holds are released as deliveries finish;
+// this sweep repairs the rare hold left by concurrent writers.
+func (s *Store) ReleaseHeads(ctx context.Context) (int64, error) {
+	unlock := s.lockWrites()
+	defer unlock()
+	res, err := s.sql.ExecContext(ctx, s.rebind(`UPDATE deliveries SET held = ?
+		WHERE held = ? AND status = ? AND NOT EXISTS (SELECT 1 FROM deliveries e
+			WHERE e.ordering_key = deliveries.ordering_key AND e.status = ? AND e.id < deliveries.id)`),
+		false, true, domain.DeliveryPending, domain.DeliveryPending)
+	if err != nil {
+		return 0, fmt.Errorf("store: release delivery heads: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// preparedIn returns a statement prepared once for the whole pool, bound to
+// the transaction; database/sql keeps one prepared copy per connection.
+func (s *Store) preparedIn(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	st, ok := s.stmts[q]
+	if !ok {
+		var err error
+		st, err = s.sql.PrepareContext(ctx, s.rebind(q))
+		if err != nil {
+			s.stmtMu.Unlock()
+			return nil, err
+		}
+		s.stmts[q] = st
+	}
+	s.stmtMu.Unlock()
+	return tx.StmtContext(ctx, st), nil
 }
 
 func targetID(d ClaimedDelivery) string {
@@ -346,7 +424,7 @@ func (s *Store) RetryDeliveries(ctx context.Context, workspaceID string, f Retry
 	if !f.Until.IsZero() {
 		q = q.Where("created_at < ?", f.Until)
 	}
-	res := q.Updates(map[string]any{"status": domain.DeliveryPending, "next_attempt_at": t, "claimed_until": nil, "updated_at": t})
+	res := q.Updates(map[string]any{"status": domain.DeliveryPending, "next_attempt_at": t, "claimed_until": nil, "held": false, "updated_at": t})
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: retry deliveries: %w", res.Error)
 	}

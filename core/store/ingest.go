@@ -184,6 +184,8 @@ func (in *Ingester) begin(ctx context.Context) error {
 }
 
 func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestResult, *pendingThreads, error) {
+	unlock := in.s.lockWrites()
+	defer unlock()
 	if err := in.begin(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -291,7 +293,7 @@ func (in *Ingester) fanout(ctx context.Context, items []IngestItem, msgs []pendi
 		if len(ds) == 0 {
 			continue
 		}
-		if err := insertDeliveries(ctx, in.exec, ev, ds, t); err != nil {
+		if err := insertDeliveries(ctx, in.exec, in.queryRow, ev, ds, t); err != nil {
 			return err
 		}
 		results[pm.item].Deliveries += len(ds)

@@ -63,7 +63,7 @@ func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversat
 			return err
 		}
 		queued = len(ds)
-		return insertDeliveries(ctx, gormExec(tx), ev, ds, t)
+		return insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
 	})
 	if err != nil {
 		return domain.Message{}, 0, fmt.Errorf("store: create outbound message: %w", err)

@@ -57,20 +57,45 @@ func gormExec(tx *gorm.DB) execFunc {
 	}
 }
 
-// insertDeliveries writes deliveries with multi-row inserts.
-func insertDeliveries(ctx context.Context, exec execFunc, ev *domain.OutboundEvent, ds []NewDelivery, t time.Time) error {
-	const cols = 14
+// gormQueryRow reads one row with ? placeholders inside a GORM transaction.
+func (s *Store) gormQueryRow(tx *gorm.DB) queryRowFunc {
+	return func(ctx context.Context, q string, args ...any) *sql.Row {
+		return tx.WithContext(ctx).Raw(q, args...).Row()
+	}
+}
+
+type queryRowFunc func(ctx context.Context, q string, args ...any) *sql.Row
+
+// insertDeliveries writes deliveries with multi-row inserts. An ordered
+// delivery is held when an earlier delivery of its ordering key is pending;
+// holding is only an index hint for the claim, which checks order itself.
+func insertDeliveries(ctx context.Context, exec execFunc, queryRow queryRowFunc, ev *domain.OutboundEvent, ds []NewDelivery, t time.Time) error {
+	const cols = 15
+	held := make([]bool, len(ds))
+	for i, d := range ds {
+		if d.OrderingKey == "" || d.Status == domain.DeliveryFailed {
+			continue
+		}
+		var one int
+		err := queryRow(ctx, `SELECT 1 FROM deliveries WHERE ordering_key = ? AND status = ? LIMIT 1`, d.OrderingKey, domain.DeliveryPending).Scan(&one)
+		switch {
+		case err == nil:
+			held[i] = true
+		case err != sql.ErrNoRows:
+			return fmt.Errorf("insert deliveries: find earlier deliveries: %w", err)
+		}
+	}
 	for start := 0; start < len(ds); start += maxRowsPerInsert {
 		chunk := ds[start:min(start+maxRowsPerInsert, len(ds))]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO deliveries (id, workspace_id, integration_id, conversation_id, message_id, event_type, payload,
-			target_type, subscription_id, ordering_key, status, last_error, next_attempt_at, created_at, attempt_count, claimed_by, updated_at) VALUES `)
+			target_type, subscription_id, ordering_key, held, status, last_error, next_attempt_at, created_at, attempt_count, claimed_by, updated_at) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, d := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,'',?)")
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,'',?)")
 			msgID := ""
 			if ev.Message != nil {
 				msgID = ev.Message.ID
@@ -80,7 +105,7 @@ func insertDeliveries(ctx context.Context, exec execFunc, ev *domain.OutboundEve
 				status = domain.DeliveryPending
 			}
 			args = append(args, NewID(), ev.WorkspaceID, ev.IntegrationID, ev.Conversation.ID, msgID, d.EventType, string(d.Payload),
-				d.TargetType, d.SubscriptionID, d.OrderingKey, status, d.LastError, t, t, t)
+				d.TargetType, d.SubscriptionID, d.OrderingKey, held[start+i], status, d.LastError, t, t, t)
 		}
 		if _, err := exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("insert deliveries: %w", err)

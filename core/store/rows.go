@@ -189,6 +189,7 @@ type deliveryRow struct {
 	TargetType     string
 	SubscriptionID string
 	OrderingKey    string
+	Held           bool
 	Status         string
 	AttemptCount   int
 	NextAttemptAt  time.Time

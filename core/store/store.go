@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -39,6 +40,24 @@ type Store struct {
 	log     *slog.Logger
 	threads *threadCache
 	planner Planner
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+
+	// writeMu serialises the hot write paths on SQLite, which has one writer:
+	// waiting on a Go mutex wakes at once, where SQLite's busy handler sleeps
+	// in steps of milliseconds.
+	writeMu sync.Mutex
+}
+
+// lockWrites takes the SQLite write lock in-process; on PostgreSQL, where
+// writers run concurrently, it does nothing.
+func (s *Store) lockWrites() func() {
+	if s.dialect != "sqlite" {
+		return func() {}
+	}
+	s.writeMu.Lock()
+	return s.writeMu.Unlock
 }
 
 // Open connects to the database a URL names. It does not migrate.
@@ -90,7 +109,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: connect to %s database: %w", dbc.Driver, err)
 	}
-	return &Store{db: db, sql: sqlDB, dialect: dbc.Driver, log: log, threads: newThreadCache()}, nil
+	return &Store{db: db, sql: sqlDB, dialect: dbc.Driver, log: log, threads: newThreadCache(), stmts: map[string]*sql.Stmt{}}, nil
 }
 
 // Migrate applies every pending migration.
@@ -106,8 +125,16 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.sql.PingContext(ctx)
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.sql.Close() }
+// Close closes the prepared statements and the connection pool.
+func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	clear(s.stmts)
+	s.stmtMu.Unlock()
+	return s.sql.Close()
+}
 
 // Dialect is "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect }

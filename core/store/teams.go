@@ -70,7 +70,7 @@ func (s *Store) TransferConversation(ctx context.Context, workspaceID, conversat
 			return err
 		}
 		queued = len(ds)
-		return insertDeliveries(ctx, gormExec(tx), ev, ds, t)
+		return insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
 	})
 	if err != nil {
 		return domain.Conversation{}, 0, fmt.Errorf("store: transfer conversation %s: %w", conversationID, err)
@@ -111,7 +111,7 @@ func (s *Store) EndConversation(ctx context.Context, workspaceID, conversationID
 			return err
 		}
 		queued = len(ds)
-		return insertDeliveries(ctx, gormExec(tx), ev, ds, t)
+		return insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
 	})
 	if errors.Is(err, ErrConflict) {
 		return conv, 0, ErrConflict

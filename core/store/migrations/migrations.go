@@ -13,6 +13,7 @@ func All() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		m0001Initial(),
 		m0002DeliveryEngine(),
+		m0003DeliveryHeads(),
 	}
 }
 

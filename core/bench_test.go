@@ -1,0 +1,87 @@
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
+)
+
+// BenchmarkDeliveries measures the delivery engine end to end: b.N events
+// are queued (inbound messages fanned out to a webhook subscription, over
+// 1,000 conversations), then the hub starts and sends them all to a receiver
+// on loopback; the time is from start until the receiver has the last one.
+func BenchmarkDeliveries(b *testing.B) {
+	for _, db := range storetest.Databases(b) {
+		b.Run(db.Name, func(b *testing.B) { benchDeliveries(b, db.URL) })
+	}
+}
+
+func benchDeliveries(b *testing.B, dbURL string) {
+	var got atomic.Int64
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got.Add(1)
+	}))
+	defer recv.Close()
+
+	cfg := &config.Config{
+		Addr: "127.0.0.1:0", DatabaseURL: dbURL, PluginDir: b.TempDir(), AllowPrivateTargets: true,
+		RetrySchedule: []time.Duration{0, time.Second}, LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+		MaxBodyBytes: 1 << 20, DeliveryConcurrency: 64, DeliveryTimeout: 5 * time.Second,
+		DeliveryTargetConcurrency: 64, TransformTimeout: 100 * time.Millisecond,
+	}
+	ctx := context.Background()
+	app, err := core.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := app.Store
+	ws, _ := st.EnsureWorkspace(ctx, "bench")
+	in, err := st.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "b", Kind: "custom", Status: domain.StatusActive}, store.IntegrationSecrets{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.CreateSubscription(ctx, domain.Subscription{WorkspaceID: ws.ID, URL: recv.URL, Enabled: true,
+		SubscribedEvents: []string{domain.SubscribeMessages}}, auth.NewSigningSecret()); err != nil {
+		b.Fatal(err)
+	}
+	const batch = 500
+	for start := 0; start < b.N; start += batch {
+		items := make([]store.IngestItem, 0, batch)
+		for i := start; i < min(start+batch, b.N); i++ {
+			items = append(items, store.IngestItem{WorkspaceID: ws.ID, IntegrationID: in.ID, Channel: "custom", Message: &domain.InboundMessage{
+				ExternalID: fmt.Sprint("bm-", i), ThreadExternalID: fmt.Sprint("conv-", i%1000), Content: "benchmark message",
+				ContentType: "text", SentAt: time.Now().UTC(), From: domain.Contact{ExternalID: fmt.Sprint("u", i%1000)}}})
+		}
+		if _, err := st.Ingest(ctx, items); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	if err := app.Start(); err != nil {
+		b.Fatal(err)
+	}
+	for got.Load() < int64(b.N) {
+		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	app.Shutdown(sctx)
+}

@@ -1,0 +1,88 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
+)
+
+type fanoutPlanner struct{}
+
+func (fanoutPlanner) Plan(_ context.Context, ev *domain.OutboundEvent) ([]store.NewDelivery, error) {
+	return []store.NewDelivery{{TargetType: domain.TargetSubscription, SubscriptionID: "sub", EventType: "message",
+		Payload: []byte(`{}`), OrderingKey: "s:sub:" + ev.Conversation.ID}}, nil
+}
+
+// BenchmarkClaim claims and completes deliveries from a backlog of 10,000
+// spread over 1,000 ordered conversations, 64 at a time.
+func BenchmarkClaim(b *testing.B) {
+	const backlog = 20000
+	for _, db := range storetest.Databases(b) {
+		b.Run(db.Name, func(b *testing.B) {
+			ctx := context.Background()
+			s := openStoreB(b, db.URL)
+			s.SetPlanner(fanoutPlanner{})
+			ws, _ := s.EnsureWorkspace(ctx, "w")
+			in, _ := s.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "i", Kind: "custom", Status: "active"}, store.IntegrationSecrets{})
+			fill := func(n int) {
+				for start := 0; start < n; start += 500 {
+					var items []store.IngestItem
+					for i := start; i < start+500 && i < n; i++ {
+						items = append(items, store.IngestItem{WorkspaceID: ws.ID, IntegrationID: in.ID, Channel: "custom", Message: &domain.InboundMessage{
+							ExternalID: fmt.Sprint(time.Now().UnixNano(), "-", i), ThreadExternalID: fmt.Sprint("c", i%1000), Content: "x",
+							ContentType: "text", SentAt: time.Now(), From: domain.Contact{ExternalID: fmt.Sprint("u", i%1000)}}})
+					}
+					if _, err := s.Ingest(ctx, items); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			fill(backlog)
+			b.ResetTimer()
+			claimed := 0
+			// Keep two batches in flight, as a worker does: claimed, not yet recorded.
+			var inflight [][]store.ClaimedDelivery
+			for b.Loop() {
+				ds, err := s.ClaimDeliveries(ctx, "w1", 64, time.Minute)
+				if err != nil {
+					b.Fatal(err)
+				}
+				inflight = append(inflight, ds)
+				if len(inflight) <= 2 {
+					continue
+				}
+				ds, inflight = inflight[0], inflight[1:]
+				if len(ds) == 0 {
+					continue
+				}
+				outs := make([]store.AttemptOutcome, len(ds))
+				for i, d := range ds {
+					outs[i] = store.AttemptOutcome{Delivery: d, Attempt: domain.Attempt{N: 1, At: time.Now(), StatusCode: 200}, Status: domain.DeliverySucceeded, TargetOK: true}
+				}
+				if _, _, err := s.RecordAttempts(ctx, outs, 0); err != nil {
+					b.Fatal(err)
+				}
+				claimed += len(ds)
+			}
+			b.ReportMetric(float64(claimed)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}
+func openStoreB(t testing.TB, url string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
