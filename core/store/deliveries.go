@@ -167,8 +167,8 @@ type DisabledTarget struct {
 // for disableAfter is disabled, its pending deliveries failed and, for an
 // integration, its event log told. It reports which claims were still held.
 //
-// It runs for every batch of attempts, so it is plain SQL: one prepared
-// update per delivery and one multi-row insert of the attempts.
+// It runs for every batch of attempts, so it is plain SQL: one update for the
+// whole batch, one multi-row insert of the attempts, one release.
 func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, disableAfter time.Duration) ([]bool, []DisabledTarget, error) {
 	held := make([]bool, len(outcomes))
 	var disabled []DisabledTarget
@@ -181,9 +181,7 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 			return fmt.Errorf("record attempts: not in a database/sql transaction")
 		}
 		t := now()
-		update, err := s.preparedIn(ctx, tx, `UPDATE deliveries SET status = ?, attempt_count = ?, last_error = ?,
-			next_attempt_at = CASE WHEN ? THEN ? ELSE next_attempt_at END, claimed_until = NULL, claimed_by = '', updated_at = ?
-			WHERE id = ? AND claimed_by = ? AND status = ?`)
+		heldIDs, err := s.finishClaims(ctx, tx, outcomes, t)
 		if err != nil {
 			return err
 		}
@@ -192,19 +190,13 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 			o          *AttemptOutcome
 		}
 		targets := map[string]*health{}
-		var finished []string // ordering keys whose head is done
+		var finished []any // ordering keys whose head is done
 		var ins strings.Builder
 		args := make([]any, 0, len(outcomes)*9)
 		for i := range outcomes {
 			o := &outcomes[i]
 			d := o.Delivery
-			res, err := update.ExecContext(ctx, o.Status, o.Attempt.N, o.Attempt.Error, !o.NextAttemptAt.IsZero(), o.NextAttemptAt, t,
-				d.ID, d.ClaimedBy, domain.DeliveryPending)
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			held[i] = n == 1
+			_, held[i] = heldIDs[d.ID]
 			if !held[i] {
 				continue
 			}
@@ -239,14 +231,11 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 			}
 		}
 		if len(finished) > 0 {
-			release, err := s.preparedIn(ctx, tx, releaseNext)
-			if err != nil {
+			// Let the next delivery of each finished conversation be claimed.
+			q := `UPDATE deliveries SET held = ? WHERE held = ? AND id IN (SELECT MIN(id) FROM deliveries
+				WHERE status = ? AND ordering_key IN (` + placeholders(len(finished)) + `) GROUP BY ordering_key)`
+			if _, err := tx.ExecContext(ctx, s.rebind(q), append([]any{false, true, domain.DeliveryPending}, finished...)...); err != nil {
 				return err
-			}
-			for _, key := range finished {
-				if _, err := release.ExecContext(ctx, false, key, domain.DeliveryPending, true); err != nil {
-					return err
-				}
 			}
 		}
 		for _, h := range targets {
@@ -280,9 +269,54 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 	return held, disabled, nil
 }
 
-// releaseNext lets the earliest pending delivery of an ordering key be claimed.
-const releaseNext = `UPDATE deliveries SET held = ? WHERE id = (SELECT id FROM deliveries
-	WHERE ordering_key = ? AND status = ? ORDER BY id LIMIT 1) AND held = ?`
+// finishClaims moves every delivery of a batch on with one statement, if
+// its worker still holds it, and returns the ids it moved.
+func (s *Store) finishClaims(ctx context.Context, tx *sql.Tx, outcomes []AttemptOutcome, t time.Time) (map[string]struct{}, error) {
+	intCast, timeCast := "?", "?"
+	if s.dialect == "postgres" {
+		intCast, timeCast = "CAST(? AS INTEGER)", "CAST(? AS TIMESTAMPTZ)"
+	}
+	row := "(?,?,?," + intCast + ",?," + intCast + "," + timeCast + ")"
+	var b strings.Builder
+	b.WriteString(`UPDATE deliveries SET status = v.column3, attempt_count = v.column4, last_error = v.column5,
+		next_attempt_at = CASE WHEN v.column6 = 1 THEN v.column7 ELSE deliveries.next_attempt_at END,
+		claimed_until = NULL, claimed_by = '', updated_at = ?
+		FROM (VALUES `)
+	args := []any{t}
+	for i := range outcomes {
+		o := &outcomes[i]
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+		hasNext, next := 0, t
+		if !o.NextAttemptAt.IsZero() {
+			hasNext, next = 1, o.NextAttemptAt
+		}
+		args = append(args, o.Delivery.ID, o.Delivery.ClaimedBy, o.Status, o.Attempt.N, o.Attempt.Error, hasNext, next)
+	}
+	b.WriteString(`) AS v WHERE deliveries.id = v.column1 AND deliveries.claimed_by = v.column2 AND deliveries.status = ?
+		RETURNING deliveries.id`)
+	args = append(args, domain.DeliveryPending)
+	rows, err := tx.QueryContext(ctx, s.rebind(b.String()), args...)
+	if err != nil {
+		return nil, fmt.Errorf("finish claims: %w", err)
+	}
+	defer rows.Close()
+	moved := make(map[string]struct{}, len(outcomes))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		moved[id] = struct{}{}
+	}
+	return moved, rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
 
 // ReleaseHeads clears the hold of every pending delivery that has no earlier
 // pending one of its ordering key. Holds are released as deliveries finish;
@@ -298,24 +332,6 @@ func (s *Store) ReleaseHeads(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: release delivery heads: %w", err)
 	}
 	return res.RowsAffected()
-}
-
-// preparedIn returns a statement prepared once for the whole pool, bound to
-// the transaction; database/sql keeps one prepared copy per connection.
-func (s *Store) preparedIn(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
-	s.stmtMu.Lock()
-	st, ok := s.stmts[q]
-	if !ok {
-		var err error
-		st, err = s.sql.PrepareContext(ctx, s.rebind(q))
-		if err != nil {
-			s.stmtMu.Unlock()
-			return nil, err
-		}
-		s.stmts[q] = st
-	}
-	s.stmtMu.Unlock()
-	return tx.StmtContext(ctx, st), nil
 }
 
 func targetID(d ClaimedDelivery) string {

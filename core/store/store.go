@@ -41,9 +41,6 @@ type Store struct {
 	threads *threadCache
 	planner Planner
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt
-
 	// writeMu serialises the hot write paths on SQLite, which has one writer:
 	// waiting on a Go mutex wakes at once, where SQLite's busy handler sleeps
 	// in steps of milliseconds.
@@ -109,7 +106,7 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: connect to %s database: %w", dbc.Driver, err)
 	}
-	return &Store{db: db, sql: sqlDB, dialect: dbc.Driver, log: log, threads: newThreadCache(), stmts: map[string]*sql.Stmt{}}, nil
+	return &Store{db: db, sql: sqlDB, dialect: dbc.Driver, log: log, threads: newThreadCache()}, nil
 }
 
 // Migrate applies every pending migration.
@@ -125,16 +122,8 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.sql.PingContext(ctx)
 }
 
-// Close closes the prepared statements and the connection pool.
-func (s *Store) Close() error {
-	s.stmtMu.Lock()
-	for _, st := range s.stmts {
-		st.Close()
-	}
-	clear(s.stmts)
-	s.stmtMu.Unlock()
-	return s.sql.Close()
-}
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.sql.Close() }
 
 // Dialect is "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect }
