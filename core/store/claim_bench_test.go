@@ -86,3 +86,64 @@ func openStoreB(t testing.TB, url string) *store.Store {
 	}
 	return s
 }
+
+// TestClaimOrderAndHeads: a conversation's deliveries are claimed one at a
+// time in order, other conversations alongside, and finishing one releases
+// the next.
+func TestClaimOrderAndHeads(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openStoreB(t, url)
+		s.SetPlanner(fanoutPlanner{})
+		ws, _ := s.EnsureWorkspace(ctx, "w")
+		in, _ := s.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "i", Kind: "custom", Status: "active"}, store.IntegrationSecrets{})
+		var items []store.IngestItem
+		for i := range 3 {
+			items = append(items, store.IngestItem{WorkspaceID: ws.ID, IntegrationID: in.ID, Channel: "custom", Message: &domain.InboundMessage{
+				ExternalID: fmt.Sprint("m", i), ThreadExternalID: "one", Content: fmt.Sprint(i), ContentType: "text",
+				SentAt: time.Now(), From: domain.Contact{ExternalID: "u"}}})
+		}
+		items = append(items, store.IngestItem{WorkspaceID: ws.ID, IntegrationID: in.ID, Channel: "custom", Message: &domain.InboundMessage{
+			ExternalID: "other", ThreadExternalID: "two", Content: "x", ContentType: "text", SentAt: time.Now(), From: domain.Contact{ExternalID: "v"}}})
+		if _, err := s.Ingest(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+		claim := func() []store.ClaimedDelivery {
+			ds, err := s.ClaimDeliveries(ctx, "w1", 10, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ds
+		}
+		finish := func(ds []store.ClaimedDelivery) {
+			outs := make([]store.AttemptOutcome, len(ds))
+			for i, d := range ds {
+				outs[i] = store.AttemptOutcome{Delivery: d, Attempt: domain.Attempt{N: 1, At: time.Now()}, Status: domain.DeliverySucceeded}
+			}
+			if held, _, err := s.RecordAttempts(ctx, outs, 0); err != nil || len(held) != len(ds) {
+				t.Fatal(err)
+			}
+		}
+		first := claim()
+		if len(first) != 2 {
+			t.Fatalf("first claim took %d, want the head of each conversation", len(first))
+		}
+		if more := claim(); len(more) != 0 {
+			t.Fatalf("claimed %d while the heads are in flight", len(more))
+		}
+		finish(first)
+		second := claim()
+		if len(second) != 1 || second[0].ConversationID != first[0].ConversationID && second[0].ConversationID != first[1].ConversationID {
+			t.Fatalf("second claim = %+v", second)
+		}
+		finish(second)
+		third := claim()
+		if len(third) != 1 {
+			t.Fatalf("third claim took %d", len(third))
+		}
+		finish(third)
+		if n, err := s.ReleaseHeads(ctx); err != nil || n != 0 {
+			t.Errorf("sweep with nothing held: released %d, %v", n, err)
+		}
+	})
+}
