@@ -292,3 +292,23 @@ func TestShutdownStopsPlugins(t *testing.T) {
 		return nil
 	})
 }
+
+func TestEndConversation(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	in := h.CreateIntegration(map[string]any{"name": "app", "kind": "custom"})
+	h.PostCustom(in.ID, in.APIKey, `{"messageId":"m1","conversationId":"c","from":{"externalId":"u"},"content":"bye"}`)
+	conv := firstConversation(t, h, in.ID)
+	r := h.Admin("POST", "/api/conversations/"+conv+"/end", nil)
+	if r.Status != http.StatusOK || r.Map(t)["status"] != "ended" {
+		t.Fatalf("end: %d %s", r.Status, r.Body)
+	}
+	if r := h.Admin("POST", "/api/conversations/"+conv+"/messages", map[string]any{"content": "late"}); r.Status != http.StatusConflict {
+		t.Errorf("reply to an ended conversation: %d %s", r.Status, r.Body)
+	}
+	if r := h.Admin("POST", "/api/conversations/"+conv+"/end", nil); r.Status != http.StatusConflict {
+		t.Errorf("ending twice: %d %s", r.Status, r.Body)
+	}
+	if r := h.Admin("POST", "/api/conversations/01a1fe7b-0000-7000-8000-000000000000/end", nil); r.Status != http.StatusNotFound {
+		t.Errorf("ending a missing conversation: %d", r.Status)
+	}
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -76,11 +77,7 @@ func (s *Server) listConversations(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]conversationResponse, len(convs))
-	for i, cv := range convs {
-		out[i] = conversationJSON(cv)
-	}
-	c.JSON(http.StatusOK, listJSON("conversations", out, next))
+	c.JSON(http.StatusOK, listJSON("conversations", mapAll(convs, conversationJSON), next))
 }
 
 func (s *Server) listMessages(c *gin.Context) {
@@ -100,11 +97,7 @@ func (s *Server) listMessages(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]messageResponse, len(msgs))
-	for i, m := range msgs {
-		out[i] = messageJSON(m)
-	}
-	c.JSON(http.StatusOK, listJSON("messages", out, next))
+	c.JSON(http.StatusOK, listJSON("messages", mapAll(msgs, messageJSON), next))
 }
 
 // createMessage stores an agent's reply; the deliveries it causes (to the
@@ -153,8 +146,24 @@ func (s *Server) channelOf(c *gin.Context, conv domain.Conversation) string {
 	return in.Kind
 }
 
-type transferRequest struct {
-	TeamID *string `json:"teamId"`
+// conversationAction runs a change on a conversation of the workspace and
+// answers with it, telling the worker when the change queued deliveries.
+func (s *Server) conversationAction(c *gin.Context, act func(ctx context.Context, conv domain.Conversation, channel string) (domain.Conversation, int, error)) {
+	ctx := c.Request.Context()
+	conv, err := s.Store.Conversation(ctx, workspace(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "conversation"))
+		return
+	}
+	conv, queued, err := act(ctx, conv, s.channelOf(c, conv))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "conversation"))
+		return
+	}
+	if queued > 0 {
+		s.Worker.Notify()
+	}
+	c.JSON(http.StatusOK, conversationJSON(conv))
 }
 
 // transferConversation moves a conversation to a team; subscriptions to
@@ -169,48 +178,28 @@ func (s *Server) transferConversation(c *gin.Context) {
 		s.fail(c, errInvalid("teamId is required"))
 		return
 	}
-	ctx := c.Request.Context()
-	conv, err := s.Store.Conversation(ctx, workspace(c), c.Param("id"))
-	if err != nil {
-		s.fail(c, notFoundAs(err, "conversation"))
-		return
-	}
-	conv, queued, err := s.Store.TransferConversation(ctx, workspace(c), conv.ID, *req.TeamID, s.channelOf(c, conv))
-	if errors.Is(err, store.ErrTeamNotFound) {
-		s.fail(c, errInvalid("teamId: no team %q in this workspace", *req.TeamID))
-		return
-	}
-	if err != nil {
-		s.fail(c, notFoundAs(err, "conversation"))
-		return
-	}
-	if queued > 0 {
-		s.Worker.Notify()
-	}
-	c.JSON(http.StatusOK, conversationJSON(conv))
+	s.conversationAction(c, func(ctx context.Context, conv domain.Conversation, channel string) (domain.Conversation, int, error) {
+		conv, queued, err := s.Store.TransferConversation(ctx, conv.WorkspaceID, conv.ID, *req.TeamID, channel)
+		if errors.Is(err, store.ErrTeamNotFound) {
+			return conv, 0, errInvalid("teamId: no team %q in this workspace", *req.TeamID)
+		}
+		return conv, queued, err
+	})
 }
 
 // endConversation ends a conversation; replies to it are refused from then on.
 func (s *Server) endConversation(c *gin.Context) {
-	ctx := c.Request.Context()
-	conv, err := s.Store.Conversation(ctx, workspace(c), c.Param("id"))
-	if err != nil {
-		s.fail(c, notFoundAs(err, "conversation"))
-		return
-	}
-	conv, queued, err := s.Store.EndConversation(ctx, workspace(c), conv.ID, s.channelOf(c, conv))
-	if errors.Is(err, store.ErrConflict) {
-		s.fail(c, errConflict("the conversation has already ended"))
-		return
-	}
-	if err != nil {
-		s.fail(c, notFoundAs(err, "conversation"))
-		return
-	}
-	if queued > 0 {
-		s.Worker.Notify()
-	}
-	c.JSON(http.StatusOK, conversationJSON(conv))
+	s.conversationAction(c, func(ctx context.Context, conv domain.Conversation, channel string) (domain.Conversation, int, error) {
+		conv, queued, err := s.Store.EndConversation(ctx, conv.WorkspaceID, conv.ID, channel)
+		if errors.Is(err, store.ErrConflict) {
+			return conv, 0, errConflict("the conversation has already ended")
+		}
+		return conv, queued, err
+	})
+}
+
+type transferRequest struct {
+	TeamID *string `json:"teamId"`
 }
 
 type teamCreateRequest struct {

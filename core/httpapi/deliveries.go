@@ -67,11 +67,7 @@ func (s *Server) listDeliveries(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]deliveryResponse, len(ds))
-	for i, d := range ds {
-		out[i] = deliveryJSON(d)
-	}
-	c.JSON(http.StatusOK, listJSON("deliveries", out, next))
+	c.JSON(http.StatusOK, listJSON("deliveries", mapAll(ds, deliveryJSON), next))
 }
 
 func (s *Server) getDelivery(c *gin.Context) {

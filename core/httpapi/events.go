@@ -44,9 +44,7 @@ func (s *Server) listEvents(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]eventResponse, len(events))
-	for i, e := range events {
-		out[i] = eventResponse{ID: e.ID, Status: e.Status, EventType: e.EventType, Error: e.Error, CreatedAt: e.CreatedAt}
-	}
-	c.JSON(http.StatusOK, listJSON("events", out, next))
+	c.JSON(http.StatusOK, listJSON("events", mapAll(events, func(e domain.Event) eventResponse {
+		return eventResponse{ID: e.ID, Status: e.Status, EventType: e.EventType, Error: e.Error, CreatedAt: e.CreatedAt}
+	}), next))
 }

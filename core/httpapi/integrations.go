@@ -215,11 +215,9 @@ func (s *Server) listIntegrations(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]integrationResponse, len(ins))
-	for i, in := range ins {
-		out[i] = s.integrationJSON(c.Request, in)
-	}
-	c.JSON(http.StatusOK, listJSON("integrations", out, next))
+	c.JSON(http.StatusOK, listJSON("integrations", mapAll(ins, func(in domain.Integration) integrationResponse {
+		return s.integrationJSON(c.Request, in)
+	}), next))
 }
 
 func (s *Server) getIntegration(c *gin.Context) {

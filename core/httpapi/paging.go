@@ -32,3 +32,12 @@ func listJSON[T any](key string, items []T, next string) gin.H {
 	}
 	return out
 }
+
+// mapAll converts each item of a page to its wire form.
+func mapAll[T, R any](items []T, f func(T) R) []R {
+	out := make([]R, len(items))
+	for i, it := range items {
+		out[i] = f(it)
+	}
+	return out
+}

@@ -158,11 +158,7 @@ func (s *Server) listSubscriptions(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]subscriptionResponse, len(subs))
-	for i, sub := range subs {
-		out[i] = subscriptionJSON(sub)
-	}
-	c.JSON(http.StatusOK, listJSON("webhooks", out, next))
+	c.JSON(http.StatusOK, listJSON("webhooks", mapAll(subs, subscriptionJSON), next))
 }
 
 func (s *Server) getSubscription(c *gin.Context) {

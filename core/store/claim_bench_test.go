@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -26,7 +25,7 @@ func BenchmarkClaim(b *testing.B) {
 	for _, db := range storetest.Databases(b) {
 		b.Run(db.Name, func(b *testing.B) {
 			ctx := context.Background()
-			s := openStoreB(b, db.URL)
+			s := openStore(b, db.URL)
 			s.SetPlanner(fanoutPlanner{})
 			ws, _ := s.EnsureWorkspace(ctx, "w")
 			in, _ := s.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "i", Kind: "custom", Status: "active"}, store.IntegrationSecrets{})
@@ -74,18 +73,6 @@ func BenchmarkClaim(b *testing.B) {
 		})
 	}
 }
-func openStoreB(t testing.TB, url string) *store.Store {
-	t.Helper()
-	s, err := store.Open(context.Background(), url, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return s
-}
 
 // TestClaimOrderAndHeads: a conversation's deliveries are claimed one at a
 // time in order, other conversations alongside, and finishing one releases
@@ -93,7 +80,7 @@ func openStoreB(t testing.TB, url string) *store.Store {
 func TestClaimOrderAndHeads(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		s := openStoreB(t, url)
+		s := openStore(t, url)
 		s.SetPlanner(fanoutPlanner{})
 		ws, _ := s.EnsureWorkspace(ctx, "w")
 		in, _ := s.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "i", Kind: "custom", Status: "active"}, store.IntegrationSecrets{})

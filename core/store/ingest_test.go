@@ -11,7 +11,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/store/storetest"
 )
 
-func openStore(t *testing.T, url string) *store.Store {
+func openStore(t testing.TB, url string) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), url, slog.New(slog.DiscardHandler))
 	if err != nil {
