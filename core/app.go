@@ -188,10 +188,11 @@ func (a *App) Shutdown(ctx context.Context) error {
 	if err := a.server.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 	}
-	a.writer.Close()
 	if a.cancel != nil {
-		a.cancel()
+		a.cancel() // stops the replay loop and the delivery worker
 	}
+	a.inbound.Close()
+	a.writer.Close()
 	done := make(chan struct{})
 	go func() { a.wg.Wait(); close(done) }()
 	select {

@@ -61,6 +61,8 @@ type Service struct {
 	callTimeout  time.Duration
 
 	replayMu sync.Map // kind → *sync.Mutex
+	batchers sync.Map // kind → *pluginBatcher
+	batchMu  sync.Mutex
 	notify   func()   // told when stored messages queued deliveries
 
 	outcomes *prometheus.CounterVec
@@ -175,20 +177,38 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 	return out, nil
 }
 
-func (s *Service) callPlugin(ctx context.Context, req *Request) (*sdk.InboundResult, error) {
-	ch, err := s.plugins.Channel(req.Kind)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.callTimeout)
-	defer cancel()
-	return ch.HandleInbound(ctx, &sdk.InboundRequest{
+// callPlugin hands a request to its kind's plugin, batched with whatever
+// other requests of that kind are waiting.
+func (s *Service) callPlugin(_ context.Context, req *Request) (*sdk.InboundResult, error) {
+	return s.batcher(req.Kind).call(&sdk.InboundRequest{
 		IntegrationID: req.IntegrationID,
 		Method:        req.Method,
 		URL:           req.URL,
 		Header:        req.Header,
 		Body:          req.Body,
 		ReceivedAt:    req.ReceivedAt,
+	})
+}
+
+func (s *Service) batcher(kind string) *pluginBatcher {
+	if b, ok := s.batchers.Load(kind); ok {
+		return b.(*pluginBatcher)
+	}
+	s.batchMu.Lock()
+	defer s.batchMu.Unlock()
+	if b, ok := s.batchers.Load(kind); ok {
+		return b.(*pluginBatcher)
+	}
+	b := newPluginBatcher(kind, s.plugins, s.callTimeout)
+	s.batchers.Store(kind, b)
+	return b
+}
+
+// Close stops the plugin batchers, once no request can arrive any more.
+func (s *Service) Close() {
+	s.batchers.Range(func(_, b any) bool {
+		b.(*pluginBatcher).close()
+		return true
 	})
 }
 

@@ -156,3 +156,27 @@ func BenchmarkRoundTripParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRoundTripBatch16 is one HandleInboundBatch call carrying 16
+// requests; ns/op is per request.
+func BenchmarkRoundTripBatch16(b *testing.B) {
+	h := startHost(b)
+	ch, err := h.Channel("custom")
+	if err != nil {
+		b.Fatal(err)
+	}
+	reqs := make([]*sdk.InboundRequest, 16)
+	for i := range reqs {
+		reqs[i] = &sdk.InboundRequest{Body: seed, ReceivedAt: time.Now()}
+	}
+	client := ch.(*sdk.Client)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i += len(reqs) {
+		for _, o := range client.HandleInboundBatch(ctx, reqs) {
+			if o.Err != nil {
+				b.Fatal(o.Err)
+			}
+		}
+	}
+}

@@ -75,7 +75,96 @@ func (x Rejection_Reason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Rejection_Reason.Descriptor instead.
 func (Rejection_Reason) EnumDescriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{6, 0}
+	return file_channel_proto_rawDescGZIP(), []int{8, 0}
+}
+
+type InboundBatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Requests      []*InboundRequest      `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InboundBatchRequest) Reset() {
+	*x = InboundBatchRequest{}
+	mi := &file_channel_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InboundBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InboundBatchRequest) ProtoMessage() {}
+
+func (x *InboundBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_channel_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InboundBatchRequest.ProtoReflect.Descriptor instead.
+func (*InboundBatchRequest) Descriptor() ([]byte, []int) {
+	return file_channel_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *InboundBatchRequest) GetRequests() []*InboundRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+type InboundBatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One response per request, in order.
+	Responses     []*InboundResponse `protobuf:"bytes,1,rep,name=responses,proto3" json:"responses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InboundBatchResponse) Reset() {
+	*x = InboundBatchResponse{}
+	mi := &file_channel_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InboundBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InboundBatchResponse) ProtoMessage() {}
+
+func (x *InboundBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_channel_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InboundBatchResponse.ProtoReflect.Descriptor instead.
+func (*InboundBatchResponse) Descriptor() ([]byte, []int) {
+	return file_channel_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *InboundBatchResponse) GetResponses() []*InboundResponse {
+	if x != nil {
+		return x.Responses
+	}
+	return nil
 }
 
 type DescribeRequest struct {
@@ -86,7 +175,7 @@ type DescribeRequest struct {
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_channel_proto_msgTypes[0]
+	mi := &file_channel_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -98,7 +187,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[0]
+	mi := &file_channel_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -111,7 +200,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{0}
+	return file_channel_proto_rawDescGZIP(), []int{2}
 }
 
 type DescribeResponse struct {
@@ -128,7 +217,7 @@ type DescribeResponse struct {
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_channel_proto_msgTypes[1]
+	mi := &file_channel_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -140,7 +229,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[1]
+	mi := &file_channel_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -153,7 +242,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{1}
+	return file_channel_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *DescribeResponse) GetKind() string {
@@ -201,7 +290,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_channel_proto_msgTypes[2]
+	mi := &file_channel_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -213,7 +302,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[2]
+	mi := &file_channel_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -226,7 +315,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{2}
+	return file_channel_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Header) GetName() string {
@@ -261,7 +350,7 @@ type InboundRequest struct {
 
 func (x *InboundRequest) Reset() {
 	*x = InboundRequest{}
-	mi := &file_channel_proto_msgTypes[3]
+	mi := &file_channel_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -273,7 +362,7 @@ func (x *InboundRequest) String() string {
 func (*InboundRequest) ProtoMessage() {}
 
 func (x *InboundRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[3]
+	mi := &file_channel_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -286,7 +375,7 @@ func (x *InboundRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundRequest.ProtoReflect.Descriptor instead.
 func (*InboundRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{3}
+	return file_channel_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *InboundRequest) GetIntegrationId() string {
@@ -357,7 +446,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_channel_proto_msgTypes[4]
+	mi := &file_channel_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -369,7 +458,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[4]
+	mi := &file_channel_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -382,7 +471,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{4}
+	return file_channel_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Contact) GetExternalId() string {
@@ -436,7 +525,7 @@ type InboundMessage struct {
 
 func (x *InboundMessage) Reset() {
 	*x = InboundMessage{}
-	mi := &file_channel_proto_msgTypes[5]
+	mi := &file_channel_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +537,7 @@ func (x *InboundMessage) String() string {
 func (*InboundMessage) ProtoMessage() {}
 
 func (x *InboundMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[5]
+	mi := &file_channel_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +550,7 @@ func (x *InboundMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundMessage.ProtoReflect.Descriptor instead.
 func (*InboundMessage) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{5}
+	return file_channel_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *InboundMessage) GetExternalId() string {
@@ -553,7 +642,7 @@ type Rejection struct {
 
 func (x *Rejection) Reset() {
 	*x = Rejection{}
-	mi := &file_channel_proto_msgTypes[6]
+	mi := &file_channel_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -565,7 +654,7 @@ func (x *Rejection) String() string {
 func (*Rejection) ProtoMessage() {}
 
 func (x *Rejection) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[6]
+	mi := &file_channel_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -578,7 +667,7 @@ func (x *Rejection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rejection.ProtoReflect.Descriptor instead.
 func (*Rejection) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{6}
+	return file_channel_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Rejection) GetReason() Rejection_Reason {
@@ -613,7 +702,7 @@ type HTTPReply struct {
 
 func (x *HTTPReply) Reset() {
 	*x = HTTPReply{}
-	mi := &file_channel_proto_msgTypes[7]
+	mi := &file_channel_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -625,7 +714,7 @@ func (x *HTTPReply) String() string {
 func (*HTTPReply) ProtoMessage() {}
 
 func (x *HTTPReply) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[7]
+	mi := &file_channel_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -638,7 +727,7 @@ func (x *HTTPReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPReply.ProtoReflect.Descriptor instead.
 func (*HTTPReply) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{7}
+	return file_channel_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HTTPReply) GetStatus() int32 {
@@ -668,14 +757,16 @@ type InboundResponse struct {
 	// Set when the plugin refused the request; messages is then empty.
 	Rejection *Rejection `protobuf:"bytes,2,opt,name=rejection,proto3" json:"rejection,omitempty"`
 	// What to answer the provider; unset means the core's default answer.
-	Reply         *HTTPReply `protobuf:"bytes,3,opt,name=reply,proto3" json:"reply,omitempty"`
+	Reply *HTTPReply `protobuf:"bytes,3,opt,name=reply,proto3" json:"reply,omitempty"`
+	// Set, in a batch, when the plugin failed on this request.
+	Failure       string `protobuf:"bytes,4,opt,name=failure,proto3" json:"failure,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InboundResponse) Reset() {
 	*x = InboundResponse{}
-	mi := &file_channel_proto_msgTypes[8]
+	mi := &file_channel_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -687,7 +778,7 @@ func (x *InboundResponse) String() string {
 func (*InboundResponse) ProtoMessage() {}
 
 func (x *InboundResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[8]
+	mi := &file_channel_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -700,7 +791,7 @@ func (x *InboundResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundResponse.ProtoReflect.Descriptor instead.
 func (*InboundResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{8}
+	return file_channel_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *InboundResponse) GetMessages() []*InboundMessage {
@@ -724,6 +815,13 @@ func (x *InboundResponse) GetReply() *HTTPReply {
 	return nil
 }
 
+func (x *InboundResponse) GetFailure() string {
+	if x != nil {
+		return x.Failure
+	}
+	return ""
+}
+
 type SendRequest struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Config           []byte                 `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
@@ -739,7 +837,7 @@ type SendRequest struct {
 
 func (x *SendRequest) Reset() {
 	*x = SendRequest{}
-	mi := &file_channel_proto_msgTypes[9]
+	mi := &file_channel_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +849,7 @@ func (x *SendRequest) String() string {
 func (*SendRequest) ProtoMessage() {}
 
 func (x *SendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[9]
+	mi := &file_channel_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +862,7 @@ func (x *SendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequest.ProtoReflect.Descriptor instead.
 func (*SendRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{9}
+	return file_channel_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SendRequest) GetConfig() []byte {
@@ -827,7 +925,7 @@ type ProviderError struct {
 
 func (x *ProviderError) Reset() {
 	*x = ProviderError{}
-	mi := &file_channel_proto_msgTypes[10]
+	mi := &file_channel_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +937,7 @@ func (x *ProviderError) String() string {
 func (*ProviderError) ProtoMessage() {}
 
 func (x *ProviderError) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[10]
+	mi := &file_channel_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +950,7 @@ func (x *ProviderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProviderError.ProtoReflect.Descriptor instead.
 func (*ProviderError) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{10}
+	return file_channel_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ProviderError) GetStatusCode() int32 {
@@ -887,7 +985,7 @@ type SendResponse struct {
 
 func (x *SendResponse) Reset() {
 	*x = SendResponse{}
-	mi := &file_channel_proto_msgTypes[11]
+	mi := &file_channel_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +997,7 @@ func (x *SendResponse) String() string {
 func (*SendResponse) ProtoMessage() {}
 
 func (x *SendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[11]
+	mi := &file_channel_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +1010,7 @@ func (x *SendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResponse.ProtoReflect.Descriptor instead.
 func (*SendResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{11}
+	return file_channel_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SendResponse) GetExternalId() string {
@@ -933,7 +1031,11 @@ var File_channel_proto protoreflect.FileDescriptor
 
 const file_channel_proto_rawDesc = "" +
 	"\n" +
-	"\rchannel.proto\x12\x15switchboard.plugin.v1\"\x11\n" +
+	"\rchannel.proto\x12\x15switchboard.plugin.v1\"X\n" +
+	"\x13InboundBatchRequest\x12A\n" +
+	"\brequests\x18\x01 \x03(\v2%.switchboard.plugin.v1.InboundRequestR\brequests\"\\\n" +
+	"\x14InboundBatchResponse\x12D\n" +
+	"\tresponses\x18\x01 \x03(\v2&.switchboard.plugin.v1.InboundResponseR\tresponses\"\x11\n" +
 	"\x0fDescribeRequest\"\xb3\x01\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
@@ -985,11 +1087,12 @@ const file_channel_proto_rawDesc = "" +
 	"\tHTTPReply\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x12!\n" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\"\xcc\x01\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\xe6\x01\n" +
 	"\x0fInboundResponse\x12A\n" +
 	"\bmessages\x18\x01 \x03(\v2%.switchboard.plugin.v1.InboundMessageR\bmessages\x12>\n" +
 	"\trejection\x18\x02 \x01(\v2 .switchboard.plugin.v1.RejectionR\trejection\x126\n" +
-	"\x05reply\x18\x03 \x01(\v2 .switchboard.plugin.v1.HTTPReplyR\x05reply\"\xd1\x01\n" +
+	"\x05reply\x18\x03 \x01(\v2 .switchboard.plugin.v1.HTTPReplyR\x05reply\x12\x18\n" +
+	"\afailure\x18\x04 \x01(\tR\afailure\"\xd1\x01\n" +
 	"\vSendRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\x12\x12\n" +
@@ -1006,11 +1109,12 @@ const file_channel_proto_rawDesc = "" +
 	"\fSendResponse\x12\x1f\n" +
 	"\vexternal_id\x18\x01 \x01(\tR\n" +
 	"externalId\x12K\n" +
-	"\x0eprovider_error\x18\x02 \x01(\v2$.switchboard.plugin.v1.ProviderErrorR\rproviderError2\x97\x02\n" +
+	"\x0eprovider_error\x18\x02 \x01(\v2$.switchboard.plugin.v1.ProviderErrorR\rproviderError2\x86\x03\n" +
 	"\aChannel\x12[\n" +
 	"\bDescribe\x12&.switchboard.plugin.v1.DescribeRequest\x1a'.switchboard.plugin.v1.DescribeResponse\x12^\n" +
 	"\rHandleInbound\x12%.switchboard.plugin.v1.InboundRequest\x1a&.switchboard.plugin.v1.InboundResponse\x12O\n" +
-	"\x04Send\x12\".switchboard.plugin.v1.SendRequest\x1a#.switchboard.plugin.v1.SendResponseB:Z8github.com/switchboardhq/switchboard/plugins/proto;protob\x06proto3"
+	"\x04Send\x12\".switchboard.plugin.v1.SendRequest\x1a#.switchboard.plugin.v1.SendResponse\x12m\n" +
+	"\x12HandleInboundBatch\x12*.switchboard.plugin.v1.InboundBatchRequest\x1a+.switchboard.plugin.v1.InboundBatchResponseB:Z8github.com/switchboardhq/switchboard/plugins/proto;protob\x06proto3"
 
 var (
 	file_channel_proto_rawDescOnce sync.Once
@@ -1025,41 +1129,47 @@ func file_channel_proto_rawDescGZIP() []byte {
 }
 
 var file_channel_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_channel_proto_goTypes = []any{
-	(Rejection_Reason)(0),    // 0: switchboard.plugin.v1.Rejection.Reason
-	(*DescribeRequest)(nil),  // 1: switchboard.plugin.v1.DescribeRequest
-	(*DescribeResponse)(nil), // 2: switchboard.plugin.v1.DescribeResponse
-	(*Header)(nil),           // 3: switchboard.plugin.v1.Header
-	(*InboundRequest)(nil),   // 4: switchboard.plugin.v1.InboundRequest
-	(*Contact)(nil),          // 5: switchboard.plugin.v1.Contact
-	(*InboundMessage)(nil),   // 6: switchboard.plugin.v1.InboundMessage
-	(*Rejection)(nil),        // 7: switchboard.plugin.v1.Rejection
-	(*HTTPReply)(nil),        // 8: switchboard.plugin.v1.HTTPReply
-	(*InboundResponse)(nil),  // 9: switchboard.plugin.v1.InboundResponse
-	(*SendRequest)(nil),      // 10: switchboard.plugin.v1.SendRequest
-	(*ProviderError)(nil),    // 11: switchboard.plugin.v1.ProviderError
-	(*SendResponse)(nil),     // 12: switchboard.plugin.v1.SendResponse
+	(Rejection_Reason)(0),        // 0: switchboard.plugin.v1.Rejection.Reason
+	(*InboundBatchRequest)(nil),  // 1: switchboard.plugin.v1.InboundBatchRequest
+	(*InboundBatchResponse)(nil), // 2: switchboard.plugin.v1.InboundBatchResponse
+	(*DescribeRequest)(nil),      // 3: switchboard.plugin.v1.DescribeRequest
+	(*DescribeResponse)(nil),     // 4: switchboard.plugin.v1.DescribeResponse
+	(*Header)(nil),               // 5: switchboard.plugin.v1.Header
+	(*InboundRequest)(nil),       // 6: switchboard.plugin.v1.InboundRequest
+	(*Contact)(nil),              // 7: switchboard.plugin.v1.Contact
+	(*InboundMessage)(nil),       // 8: switchboard.plugin.v1.InboundMessage
+	(*Rejection)(nil),            // 9: switchboard.plugin.v1.Rejection
+	(*HTTPReply)(nil),            // 10: switchboard.plugin.v1.HTTPReply
+	(*InboundResponse)(nil),      // 11: switchboard.plugin.v1.InboundResponse
+	(*SendRequest)(nil),          // 12: switchboard.plugin.v1.SendRequest
+	(*ProviderError)(nil),        // 13: switchboard.plugin.v1.ProviderError
+	(*SendResponse)(nil),         // 14: switchboard.plugin.v1.SendResponse
 }
 var file_channel_proto_depIdxs = []int32{
-	3,  // 0: switchboard.plugin.v1.InboundRequest.headers:type_name -> switchboard.plugin.v1.Header
-	5,  // 1: switchboard.plugin.v1.InboundMessage.from:type_name -> switchboard.plugin.v1.Contact
-	0,  // 2: switchboard.plugin.v1.Rejection.reason:type_name -> switchboard.plugin.v1.Rejection.Reason
-	6,  // 3: switchboard.plugin.v1.InboundResponse.messages:type_name -> switchboard.plugin.v1.InboundMessage
-	7,  // 4: switchboard.plugin.v1.InboundResponse.rejection:type_name -> switchboard.plugin.v1.Rejection
-	8,  // 5: switchboard.plugin.v1.InboundResponse.reply:type_name -> switchboard.plugin.v1.HTTPReply
-	11, // 6: switchboard.plugin.v1.SendResponse.provider_error:type_name -> switchboard.plugin.v1.ProviderError
-	1,  // 7: switchboard.plugin.v1.Channel.Describe:input_type -> switchboard.plugin.v1.DescribeRequest
-	4,  // 8: switchboard.plugin.v1.Channel.HandleInbound:input_type -> switchboard.plugin.v1.InboundRequest
-	10, // 9: switchboard.plugin.v1.Channel.Send:input_type -> switchboard.plugin.v1.SendRequest
-	2,  // 10: switchboard.plugin.v1.Channel.Describe:output_type -> switchboard.plugin.v1.DescribeResponse
-	9,  // 11: switchboard.plugin.v1.Channel.HandleInbound:output_type -> switchboard.plugin.v1.InboundResponse
-	12, // 12: switchboard.plugin.v1.Channel.Send:output_type -> switchboard.plugin.v1.SendResponse
-	10, // [10:13] is the sub-list for method output_type
-	7,  // [7:10] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	6,  // 0: switchboard.plugin.v1.InboundBatchRequest.requests:type_name -> switchboard.plugin.v1.InboundRequest
+	11, // 1: switchboard.plugin.v1.InboundBatchResponse.responses:type_name -> switchboard.plugin.v1.InboundResponse
+	5,  // 2: switchboard.plugin.v1.InboundRequest.headers:type_name -> switchboard.plugin.v1.Header
+	7,  // 3: switchboard.plugin.v1.InboundMessage.from:type_name -> switchboard.plugin.v1.Contact
+	0,  // 4: switchboard.plugin.v1.Rejection.reason:type_name -> switchboard.plugin.v1.Rejection.Reason
+	8,  // 5: switchboard.plugin.v1.InboundResponse.messages:type_name -> switchboard.plugin.v1.InboundMessage
+	9,  // 6: switchboard.plugin.v1.InboundResponse.rejection:type_name -> switchboard.plugin.v1.Rejection
+	10, // 7: switchboard.plugin.v1.InboundResponse.reply:type_name -> switchboard.plugin.v1.HTTPReply
+	13, // 8: switchboard.plugin.v1.SendResponse.provider_error:type_name -> switchboard.plugin.v1.ProviderError
+	3,  // 9: switchboard.plugin.v1.Channel.Describe:input_type -> switchboard.plugin.v1.DescribeRequest
+	6,  // 10: switchboard.plugin.v1.Channel.HandleInbound:input_type -> switchboard.plugin.v1.InboundRequest
+	12, // 11: switchboard.plugin.v1.Channel.Send:input_type -> switchboard.plugin.v1.SendRequest
+	1,  // 12: switchboard.plugin.v1.Channel.HandleInboundBatch:input_type -> switchboard.plugin.v1.InboundBatchRequest
+	4,  // 13: switchboard.plugin.v1.Channel.Describe:output_type -> switchboard.plugin.v1.DescribeResponse
+	11, // 14: switchboard.plugin.v1.Channel.HandleInbound:output_type -> switchboard.plugin.v1.InboundResponse
+	14, // 15: switchboard.plugin.v1.Channel.Send:output_type -> switchboard.plugin.v1.SendResponse
+	2,  // 16: switchboard.plugin.v1.Channel.HandleInboundBatch:output_type -> switchboard.plugin.v1.InboundBatchResponse
+	13, // [13:17] is the sub-list for method output_type
+	9,  // [9:13] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_channel_proto_init() }
@@ -1073,7 +1183,7 @@ func file_channel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_channel_proto_rawDesc), len(file_channel_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

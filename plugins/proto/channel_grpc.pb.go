@@ -24,9 +24,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Channel_Describe_FullMethodName      = "/switchboard.plugin.v1.Channel/Describe"
-	Channel_HandleInbound_FullMethodName = "/switchboard.plugin.v1.Channel/HandleInbound"
-	Channel_Send_FullMethodName          = "/switchboard.plugin.v1.Channel/Send"
+	Channel_Describe_FullMethodName           = "/switchboard.plugin.v1.Channel/Describe"
+	Channel_HandleInbound_FullMethodName      = "/switchboard.plugin.v1.Channel/HandleInbound"
+	Channel_Send_FullMethodName               = "/switchboard.plugin.v1.Channel/Send"
+	Channel_HandleInboundBatch_FullMethodName = "/switchboard.plugin.v1.Channel/HandleInboundBatch"
 )
 
 // ChannelClient is the client API for Channel service.
@@ -39,6 +40,10 @@ type ChannelClient interface {
 	HandleInbound(ctx context.Context, in *InboundRequest, opts ...grpc.CallOption) (*InboundResponse, error)
 	// Send delivers one outbound message through the provider.
 	Send(ctx context.Context, in *SendRequest, opts ...grpc.CallOption) (*SendResponse, error)
+	// HandleInboundBatch handles several requests in one call; the hub uses it
+	// under load. Plugins built before it answer Unimplemented, and the hub
+	// falls back to HandleInbound.
+	HandleInboundBatch(ctx context.Context, in *InboundBatchRequest, opts ...grpc.CallOption) (*InboundBatchResponse, error)
 }
 
 type channelClient struct {
@@ -79,6 +84,16 @@ func (c *channelClient) Send(ctx context.Context, in *SendRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *channelClient) HandleInboundBatch(ctx context.Context, in *InboundBatchRequest, opts ...grpc.CallOption) (*InboundBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InboundBatchResponse)
+	err := c.cc.Invoke(ctx, Channel_HandleInboundBatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ChannelServer is the server API for Channel service.
 // All implementations must embed UnimplementedChannelServer
 // for forward compatibility.
@@ -89,6 +104,10 @@ type ChannelServer interface {
 	HandleInbound(context.Context, *InboundRequest) (*InboundResponse, error)
 	// Send delivers one outbound message through the provider.
 	Send(context.Context, *SendRequest) (*SendResponse, error)
+	// HandleInboundBatch handles several requests in one call; the hub uses it
+	// under load. Plugins built before it answer Unimplemented, and the hub
+	// falls back to HandleInbound.
+	HandleInboundBatch(context.Context, *InboundBatchRequest) (*InboundBatchResponse, error)
 	mustEmbedUnimplementedChannelServer()
 }
 
@@ -107,6 +126,9 @@ func (UnimplementedChannelServer) HandleInbound(context.Context, *InboundRequest
 }
 func (UnimplementedChannelServer) Send(context.Context, *SendRequest) (*SendResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Send not implemented")
+}
+func (UnimplementedChannelServer) HandleInboundBatch(context.Context, *InboundBatchRequest) (*InboundBatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HandleInboundBatch not implemented")
 }
 func (UnimplementedChannelServer) mustEmbedUnimplementedChannelServer() {}
 func (UnimplementedChannelServer) testEmbeddedByValue()                 {}
@@ -183,6 +205,24 @@ func _Channel_Send_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Channel_HandleInboundBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InboundBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelServer).HandleInboundBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Channel_HandleInboundBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelServer).HandleInboundBatch(ctx, req.(*InboundBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Channel_ServiceDesc is the grpc.ServiceDesc for Channel service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -201,6 +241,10 @@ var Channel_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Send",
 			Handler:    _Channel_Send_Handler,
+		},
+		{
+			MethodName: "HandleInboundBatch",
+			Handler:    _Channel_HandleInboundBatch_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -31,6 +32,29 @@ func (s *grpcServer) Describe(context.Context, *proto.DescribeRequest) (*proto.D
 }
 
 func (s *grpcServer) HandleInbound(ctx context.Context, in *proto.InboundRequest) (*proto.InboundResponse, error) {
+	res, err := s.handle(ctx, in)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return res, nil
+}
+
+// HandleInboundBatch runs the plugin's HandleInbound for each request; a
+// failure on one is reported in its own response.
+func (s *grpcServer) HandleInboundBatch(ctx context.Context, in *proto.InboundBatchRequest) (*proto.InboundBatchResponse, error) {
+	out := &proto.InboundBatchResponse{Responses: make([]*proto.InboundResponse, len(in.Requests))}
+	for i, req := range in.Requests {
+		res, err := s.handle(ctx, req)
+		if err != nil {
+			res = &proto.InboundResponse{Failure: err.Error()}
+		}
+		out.Responses[i] = res
+	}
+	return out, nil
+}
+
+// handle calls the plugin and turns a RejectError into a rejection.
+func (s *grpcServer) handle(ctx context.Context, in *proto.InboundRequest) (*proto.InboundResponse, error) {
 	res, err := s.impl.HandleInbound(ctx, inboundRequestFromProto(in))
 	var rej *RejectError
 	if errors.As(err, &rej) {
@@ -41,7 +65,7 @@ func (s *grpcServer) HandleInbound(ctx context.Context, in *proto.InboundRequest
 		}}, nil
 	}
 	if err != nil {
-		return nil, status.Error(codes.Internal, err.Error())
+		return nil, err
 	}
 	return inboundResultToProto(res), nil
 }
@@ -76,6 +100,8 @@ func (s *grpcServer) Send(ctx context.Context, in *proto.SendRequest) (*proto.Se
 type Client struct {
 	rpc  proto.ChannelClient
 	info Info
+	// noBatch is set once the plugin answered that it has no batch call.
+	noBatch atomic.Bool
 }
 
 var _ Channel = (*Client)(nil)
@@ -103,6 +129,60 @@ func (c *Client) HandleInbound(ctx context.Context, req *InboundRequest) (*Inbou
 		return nil, &RejectError{Reason: Reason(rej.Reason), Field: rej.Field, Message: rej.Message}
 	}
 	return inboundResultFromProto(res), nil
+}
+
+// InboundOutcome is the result of one request of a batch.
+type InboundOutcome struct {
+	Result *InboundResult
+	// Err is a *RejectError, a plugin failure on this request, or the
+	// failure of the whole call (wrapping ErrPluginUnavailable if the
+	// process could not be reached).
+	Err error
+}
+
+// HandleInboundBatch sends several requests in one call. With a plugin built
+// before the batch call existed it sends them one by one.
+func (c *Client) HandleInboundBatch(ctx context.Context, reqs []*InboundRequest) []InboundOutcome {
+	out := make([]InboundOutcome, len(reqs))
+	if !c.noBatch.Load() {
+		in := &proto.InboundBatchRequest{Requests: make([]*proto.InboundRequest, len(reqs))}
+		for i, r := range reqs {
+			in.Requests[i] = inboundRequestToProto(r)
+		}
+		res, err := c.rpc.HandleInboundBatch(ctx, in)
+		switch {
+		case status.Code(err) == codes.Unimplemented:
+			c.noBatch.Store(true)
+		case err != nil:
+			err = clientError("handle inbound batch", err)
+			for i := range out {
+				out[i].Err = err
+			}
+			return out
+		case len(res.Responses) != len(reqs):
+			err = fmt.Errorf("plugin handle inbound batch: %d answers to %d requests", len(res.Responses), len(reqs))
+			for i := range out {
+				out[i].Err = err
+			}
+			return out
+		default:
+			for i, r := range res.Responses {
+				switch {
+				case r.Failure != "":
+					out[i].Err = fmt.Errorf("plugin handle inbound: %s", r.Failure)
+				case r.Rejection != nil:
+					out[i].Err = &RejectError{Reason: Reason(r.Rejection.Reason), Field: r.Rejection.Field, Message: r.Rejection.Message}
+				default:
+					out[i].Result = inboundResultFromProto(r)
+				}
+			}
+			return out
+		}
+	}
+	for i, r := range reqs {
+		out[i].Result, out[i].Err = c.HandleInbound(ctx, r)
+	}
+	return out
 }
 
 // Send asks the plugin to send one message.
