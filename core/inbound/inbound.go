@@ -63,7 +63,7 @@ type Service struct {
 	replayMu sync.Map // kind → *sync.Mutex
 	batchers sync.Map // kind → *pluginBatcher
 	batchMu  sync.Mutex
-	notify   func()   // told when stored messages queued deliveries
+	notify   func() // told when stored messages queued deliveries
 
 	outcomes *prometheus.CounterVec
 }
