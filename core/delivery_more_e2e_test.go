@@ -68,6 +68,44 @@ func TestOrderedDeliveryPerConversation(t *testing.T) {
 	})
 }
 
+func TestUnorderedDelivery(t *testing.T) {
+	rc := apptest.NewReceiver(t)
+	var mu sync.Mutex
+	failuresLeft := 2
+	var accepted []string
+	rc.Respond = func(n int, r *apptest.Received) apptest.Reply {
+		var body struct{ Content string }
+		json.Unmarshal(r.Body, &body)
+		mu.Lock()
+		defer mu.Unlock()
+		if body.Content == "A1" && failuresLeft > 0 {
+			failuresLeft--
+			return apptest.Reply{Status: 500}
+		}
+		accepted = append(accepted, body.Content)
+		return apptest.Reply{}
+	}
+	h := apptest.Start(t, storetest.SQLite(t), apptest.WithRetrySchedule(0, 400*time.Millisecond, 400*time.Millisecond))
+	in := h.CreateIntegration(map[string]any{"name": "unordered", "kind": "custom", "delivery": map[string]any{"url": rc.URL + "/u", "ordered": false}})
+	a := startConversation(t, h, in, "A")
+	reply(t, h, a, "A1")
+	reply(t, h, a, "A2")
+	apptest.Eventually(t, 10*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(accepted) != 2 {
+			return fmt.Errorf("accepted %v", accepted)
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	// Without ordering, A2 does not wait for A1's retries.
+	if accepted[0] != "A2" || accepted[1] != "A1" {
+		t.Errorf("accepted %v, want A2 before the retried A1", accepted)
+	}
+}
+
 func TestSubscriptions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		rc := apptest.NewReceiver(t)
