@@ -340,8 +340,14 @@ func TestTransformTestEndpointAndValidation(t *testing.T) {
 	if !strings.Contains(res.Error, "Error: nope") || !strings.Contains(res.Error, "line 3") {
 		t.Errorf("error = %q", res.Error)
 	}
-	if r := h.Admin("POST", "/api/integrations/"+in.ID+"/transform/test", map[string]any{"event": map[string]string{"phone": "1"}}); r.Status != 422 {
-		t.Errorf("unknown event variable: %d", r.Status)
+	// A nested event is read with dotted names; keys that are not variables still reach the script.
+	r = h.Admin("POST", "/api/integrations/"+in.ID+"/transform/test", map[string]any{
+		"script": "function transform(r, e) { r.body = [e['contact.name'], e.custom, e.count]; return r; }",
+		"event":  map[string]any{"contact": map[string]any{"name": "Ana"}, "custom": "x", "count": 3}})
+	var nested struct{ Request struct{ Body []string } }
+	r.JSON(t, &nested)
+	if r.Status != 200 || len(nested.Request.Body) != 3 || nested.Request.Body[0] != "Ana" || nested.Request.Body[1] != "x" || nested.Request.Body[2] != "3" {
+		t.Errorf("nested event: %d %s", r.Status, r.Body)
 	}
 
 	// Saving validates: 422 naming the field.

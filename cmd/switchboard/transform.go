@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -24,7 +22,7 @@ func transformCommand() *cli.Command {
 			Usage: "print the request a transform would send for an event, its console output and any error",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "script", Usage: "the transform script (.js)", Required: true},
-				&cli.StringFlag{Name: "event", Usage: "a JSON object of event variables, e.g. {\"content\": \"hi\"}; unset ones take sample values"},
+				&cli.StringFlag{Name: "event", Usage: "a JSON file with the event, e.g. {\"content\": \"hi\", \"contact\": {\"name\": \"Ana\"}}; variables left out take sample values"},
 				&cli.StringFlag{Name: "delivery", Usage: "a JSON delivery target whose templates run first (default: POST https://example.com/webhook)"},
 				&cli.DurationFlag{Name: "timeout", Usage: "time limit of the run", Value: scripts.DefaultLimits.Timeout},
 			},
@@ -55,12 +53,7 @@ func transformCommand() *cli.Command {
 					if err := json.Unmarshal(raw, &ev); err != nil {
 						return fmt.Errorf("--event: %s is not a JSON object: %w", path, err)
 					}
-					for k, v := range ev {
-						if !slices.Contains(delivery.Variables, k) {
-							return fmt.Errorf("--event: unknown variable %q; known: %s", k, strings.Join(delivery.Variables, ", "))
-						}
-						vars[k] = fmt.Sprint(v)
-					}
+					delivery.FlattenEvent(ev, vars)
 				}
 				engine := scripts.NewEngine(scripts.Limits{Timeout: cmd.Duration("timeout")})
 				res := delivery.DryRun(ctx, engine, &target, string(src), vars)

@@ -25,6 +25,30 @@ func SampleVars() map[string]string {
 	}
 }
 
+// FlattenEvent writes an event object into vars: nested objects become
+// dotted names ({"contact": {"name": …}} is "contact.name"), other values
+// their text. Keys that are not variables reach a script but no template.
+func FlattenEvent(ev map[string]any, vars map[string]string) {
+	flatten("", ev, vars)
+}
+
+func flatten(prefix string, ev map[string]any, into map[string]string) {
+	for k, v := range ev {
+		name := prefix + k
+		switch x := v.(type) {
+		case map[string]any:
+			flatten(name+".", x, into)
+		case string:
+			into[name] = x
+		case nil:
+			into[name] = ""
+		default:
+			b, _ := json.Marshal(x)
+			into[name] = string(b)
+		}
+	}
+}
+
 // DryRunRequest is the request a delivery would send, for display.
 type DryRunRequest struct {
 	Method  string            `json:"method"`

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -371,8 +370,8 @@ func (s *Server) forgetIntegration(id string) {
 }
 
 type transformTestRequest struct {
-	Script *string           `json:"script"`
-	Event  map[string]string `json:"event"`
+	Script *string        `json:"script"`
+	Event  map[string]any `json:"event"`
 }
 
 // testTransform shows the request a delivery would send for an event: the
@@ -409,13 +408,9 @@ func (s *Server) testTransform(c *gin.Context) {
 	vars := delivery.SampleVars()
 	vars["integrationId"] = in.ID
 	vars["channel"] = in.Kind
-	for k, v := range req.Event {
-		if !slices.Contains(delivery.Variables, k) {
-			s.fail(c, errInvalid("event: unknown variable %q; known: %s", k, strings.Join(delivery.Variables, ", ")))
-			return
-		}
-		vars[k] = v
-	}
+	// The event may be flat ({"contact.name": …}) or nested ({"contact": {"name": …}});
+	// keys that are not variables reach the script, not the templates.
+	delivery.FlattenEvent(req.Event, vars)
 	c.JSON(http.StatusOK, delivery.DryRun(c.Request.Context(), s.Engine, &target, script, vars))
 }
 

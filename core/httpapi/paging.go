@@ -8,15 +8,15 @@ import (
 	"github.com/switchboardhq/switchboard/core/domain"
 )
 
-// pageFrom reads ?limit= (default 50, at most 500) and ?cursor=.
+// pageFrom reads ?limit= (default 50; more than 500 gives 500) and ?cursor=.
 func pageFrom(c *gin.Context) (domain.Page, error) {
 	p := domain.Page{Limit: 50, Cursor: c.Query("cursor")}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
+		if err != nil || n < 1 {
 			return p, errBadRequest("limit must be a whole number from 1 to 500")
 		}
-		p.Limit = n
+		p.Limit = min(n, 500)
 	}
 	if len(p.Cursor) > 64 {
 		return p, errBadRequest("cursor is not one this API returned")
