@@ -13,24 +13,58 @@ import (
 	"github.com/switchboardhq/switchboard/core/store/storetest"
 )
 
+// flakyReceiver answers 500 to the first failures deliveries of one content,
+// and records the contents it accepts, in order.
+type flakyReceiver struct {
+	mu       sync.Mutex
+	content  string
+	left     int
+	accepted []string
+}
+
+func newFlakyReceiver(t *testing.T, content string, failures int) (*apptest.Receiver, *flakyReceiver) {
+	rc := apptest.NewReceiver(t)
+	fr := &flakyReceiver{content: content, left: failures}
+	rc.Respond = func(n int, r *apptest.Received) apptest.Reply {
+		var body struct{ Content string }
+		json.Unmarshal(r.Body, &body)
+		fr.mu.Lock()
+		defer fr.mu.Unlock()
+		if body.Content == fr.content && fr.left > 0 {
+			fr.left--
+			return apptest.Reply{Status: 500}
+		}
+		fr.accepted = append(fr.accepted, body.Content)
+		return apptest.Reply{}
+	}
+	return rc, fr
+}
+
+// waitAccepted waits until n contents were accepted and returns them.
+func (fr *flakyReceiver) waitAccepted(t *testing.T, n int, timeout time.Duration) []string {
+	t.Helper()
+	var got []string
+	apptest.Eventually(t, timeout, func() error {
+		fr.mu.Lock()
+		defer fr.mu.Unlock()
+		if len(fr.accepted) != n {
+			return fmt.Errorf("accepted %v", fr.accepted)
+		}
+		got = append([]string(nil), fr.accepted...)
+		return nil
+	})
+	return got
+}
+
+func (fr *flakyReceiver) failuresLeft() int {
+	fr.mu.Lock()
+	defer fr.mu.Unlock()
+	return fr.left
+}
+
 func TestOrderedDeliveryPerConversation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
-		rc := apptest.NewReceiver(t)
-		var mu sync.Mutex
-		failuresLeft := 2
-		var accepted []string // contents in the order the receiver accepted them
-		rc.Respond = func(n int, r *apptest.Received) apptest.Reply {
-			var body struct{ ConversationID, Content string }
-			json.Unmarshal(r.Body, &body)
-			mu.Lock()
-			defer mu.Unlock()
-			if body.Content == "A1" && failuresLeft > 0 {
-				failuresLeft--
-				return apptest.Reply{Status: 500}
-			}
-			accepted = append(accepted, body.Content)
-			return apptest.Reply{Status: 200}
-		}
+		rc, fr := newFlakyReceiver(t, "A1", 2)
 		h := apptest.Start(t, dbURL, apptest.WithRetrySchedule(0, 400*time.Millisecond, 400*time.Millisecond, time.Second))
 		in := h.CreateIntegration(map[string]any{"name": "ordered", "kind": "custom", "outboundUrl": rc.URL + "/chat"})
 		a := startConversation(t, h, in, "A")
@@ -38,16 +72,7 @@ func TestOrderedDeliveryPerConversation(t *testing.T) {
 		for _, m := range []struct{ conv, content string }{{a, "A1"}, {a, "A2"}, {b, "B1"}, {a, "A3"}, {b, "B2"}} {
 			reply(t, h, m.conv, m.content)
 		}
-		apptest.Eventually(t, 15*time.Second, func() error {
-			mu.Lock()
-			defer mu.Unlock()
-			if len(accepted) != 5 {
-				return fmt.Errorf("accepted %v", accepted)
-			}
-			return nil
-		})
-		mu.Lock()
-		defer mu.Unlock()
+		accepted := fr.waitAccepted(t, 5, 15*time.Second)
 		pos := map[string]int{}
 		for i, c := range accepted {
 			pos[c] = i
@@ -62,44 +87,20 @@ func TestOrderedDeliveryPerConversation(t *testing.T) {
 		if !(pos["B1"] < pos["A1"] && pos["B2"] < pos["A1"]) {
 			t.Errorf("conversation B waited for A: %v", accepted)
 		}
-		if failuresLeft != 0 {
-			t.Errorf("A1 failed %d times, want 2", 2-failuresLeft)
+		if left := fr.failuresLeft(); left != 0 {
+			t.Errorf("A1 failed %d times, want 2", 2-left)
 		}
 	})
 }
 
 func TestUnorderedDelivery(t *testing.T) {
-	rc := apptest.NewReceiver(t)
-	var mu sync.Mutex
-	failuresLeft := 2
-	var accepted []string
-	rc.Respond = func(n int, r *apptest.Received) apptest.Reply {
-		var body struct{ Content string }
-		json.Unmarshal(r.Body, &body)
-		mu.Lock()
-		defer mu.Unlock()
-		if body.Content == "A1" && failuresLeft > 0 {
-			failuresLeft--
-			return apptest.Reply{Status: 500}
-		}
-		accepted = append(accepted, body.Content)
-		return apptest.Reply{}
-	}
+	rc, fr := newFlakyReceiver(t, "A1", 2)
 	h := apptest.Start(t, storetest.SQLite(t), apptest.WithRetrySchedule(0, 400*time.Millisecond, 400*time.Millisecond))
 	in := h.CreateIntegration(map[string]any{"name": "unordered", "kind": "custom", "delivery": map[string]any{"url": rc.URL + "/u", "ordered": false}})
 	a := startConversation(t, h, in, "A")
 	reply(t, h, a, "A1")
 	reply(t, h, a, "A2")
-	apptest.Eventually(t, 10*time.Second, func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(accepted) != 2 {
-			return fmt.Errorf("accepted %v", accepted)
-		}
-		return nil
-	})
-	mu.Lock()
-	defer mu.Unlock()
+	accepted := fr.waitAccepted(t, 2, 10*time.Second)
 	// Without ordering, A2 does not wait for A1's retries.
 	if accepted[0] != "A2" || accepted[1] != "A1" {
 		t.Errorf("accepted %v, want A2 before the retried A1", accepted)
