@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	api := httpapi.New(httpapi.Deps{
 		Store:               st,
 		Inbound:             in,
-		AdminTokens:         auth.NewAdminTokens(st.AdminTokenWorkspace),
+		AdminTokens:         auth.NewAdminTokens(st, log),
 		Integrations:        ints,
 		Plugins:             host,
 		Worker:              worker,

@@ -120,3 +120,90 @@ func TestTransformTest(t *testing.T) {
 		t.Errorf("skipping script: %v\n%s", err, out)
 	}
 }
+
+// runCombined runs the binary and returns stdout and stderr together.
+func runCombined(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	out, err := exec.Command(binary, args...).CombinedOutput()
+	return string(out), err
+}
+
+func TestListAndRevokeTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		lastLine := func(out string) string {
+			lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+			return lines[len(lines)-1]
+		}
+		var tokens []string
+		for _, ws := range []string{"acme", "acme", "globex"} {
+			out, err := run(t, "admin", "create-token", "--workspace", ws, "--database-url", dbURL)
+			if err != nil {
+				t.Fatalf("create-token: %v", err)
+			}
+			tokens = append(tokens, lastLine(out))
+		}
+		st, err := store.Open(context.Background(), dbURL, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+
+		out, err := runCombined(t, "admin", "list-tokens", "--workspace", "acme", "--database-url", dbURL)
+		if err != nil {
+			t.Fatalf("list-tokens: %v\n%s", err, out)
+		}
+		for _, tok := range tokens {
+			if strings.Contains(out, tok) || strings.Contains(out, auth.Hash(tok)) {
+				t.Fatalf("list-tokens shows a token or its hash:\n%s", out)
+			}
+		}
+		// A header, then acme's two tokens, newest first.
+		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+		if len(lines) != 3 || !strings.HasPrefix(lines[0], "ID") || !strings.Contains(lines[1], "never") {
+			t.Fatalf("list-tokens printed:\n%s", out)
+		}
+		newest, oldest := strings.Fields(lines[1])[0], strings.Fields(lines[2])[0]
+		if newest <= oldest {
+			t.Errorf("not newest first: %s then %s", newest, oldest)
+		}
+
+		// Revoking the newest acme token leaves the other two working.
+		out, err = runCombined(t, "admin", "revoke-token", "--id", newest, "--database-url", dbURL)
+		if err != nil || !strings.Contains(out, newest) {
+			t.Fatalf("revoke-token: %v\n%s", err, out)
+		}
+		for i, want := range []bool{true, false, true} { // tokens[1] is the newest acme token
+			_, err := st.AdminTokenWorkspace(context.Background(), auth.Hash(tokens[i]))
+			if (err == nil) != want {
+				t.Errorf("token %d works = %v after revoking %s", i, err == nil, newest)
+			}
+		}
+		if out, _ := runCombined(t, "admin", "list-tokens", "--workspace", "acme", "--database-url", dbURL); strings.Contains(out, newest) || !strings.Contains(out, oldest) {
+			t.Errorf("after revocation list-tokens printed:\n%s", out)
+		}
+
+		// Mistakes exit 1 and echo no token.
+		for _, args := range [][]string{
+			{"admin", "revoke-token", "--id", newest},
+			{"admin", "revoke-token", "--id", "not-an-id"},
+			{"admin", "revoke-token", "--id", tokens[0]},
+			{"admin", "list-tokens", "--workspace", "initech"},
+		} {
+			out, err := runCombined(t, append(args, "--database-url", dbURL)...)
+			if err == nil || strings.Contains(out, tokens[0]) {
+				t.Errorf("%s: err %v, output:\n%s", strings.Join(args, " "), err, out)
+			}
+		}
+		if _, err := st.WorkspaceByName(context.Background(), "initech"); err != store.ErrNotFound {
+			t.Errorf("list-tokens created a workspace: %v", err)
+		}
+
+		// The last token can go too: create-token recovers.
+		if out, err := runCombined(t, "admin", "revoke-token", "--id", oldest, "--database-url", dbURL); err != nil {
+			t.Fatalf("revoke the last token: %v\n%s", err, out)
+		}
+		if out, _ := runCombined(t, "admin", "list-tokens", "--workspace", "acme", "--database-url", dbURL); strings.Count(strings.TrimSpace(out), "\n") != 0 {
+			t.Errorf("a workspace without tokens lists:\n%s", out)
+		}
+	})
+}

@@ -54,3 +54,10 @@ func (c *TTL[V]) Drop(k string) {
 	delete(c.entries, k)
 	c.mu.Unlock()
 }
+
+// Clear removes every entry.
+func (c *TTL[V]) Clear() {
+	c.mu.Lock()
+	clear(c.entries)
+	c.mu.Unlock()
+}

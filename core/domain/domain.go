@@ -14,6 +14,18 @@ type Workspace struct {
 	CreatedAt time.Time
 }
 
+// AdminToken describes an admin API token. The token itself is shown once,
+// when it is made, and stored only as a hash: no AdminToken carries it.
+type AdminToken struct {
+	ID          string
+	WorkspaceID string
+	Name        string
+	CreatedAt   time.Time
+	// LastUsedAt is when the token last authenticated a request, to within
+	// a minute; nil when it never has.
+	LastUsedAt *time.Time
+}
+
 // Integration statuses.
 const (
 	StatusActive   = "active"

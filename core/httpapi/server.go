@@ -129,6 +129,9 @@ func (s *Server) routes() {
 	api.GET("/deliveries/:id", s.getDelivery)
 	api.POST("/deliveries/:id/retry", s.retryDelivery)
 	api.POST("/deliveries/retry", s.retryDeliveries)
+
+	api.GET("/tokens", s.listTokens)
+	api.DELETE("/tokens/:id", s.revokeToken)
 }
 
 func (s *Server) healthz(c *gin.Context) {

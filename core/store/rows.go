@@ -23,6 +23,7 @@ type adminTokenRow struct {
 	Name        string
 	TokenHash   string
 	CreatedAt   time.Time
+	LastUsedAt  *time.Time
 }
 
 func (adminTokenRow) TableName() string { return "admin_tokens" }

@@ -28,23 +28,13 @@ func (s *Store) EnsureWorkspace(ctx context.Context, name string) (domain.Worksp
 	return domain.Workspace{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt.UTC()}, nil
 }
 
-// CreateAdminToken stores the hash of a new admin token.
-func (s *Store) CreateAdminToken(ctx context.Context, workspaceID, name, tokenHash string) error {
-	row := adminTokenRow{ID: NewID(), WorkspaceID: workspaceID, Name: name, TokenHash: tokenHash, CreatedAt: now()}
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
-		return fmt.Errorf("store: create admin token: %w", err)
+// WorkspaceByName returns the workspace with this name.
+func (s *Store) WorkspaceByName(ctx context.Context, name string) (domain.Workspace, error) {
+	var row workspaceRow
+	if err := s.db.WithContext(ctx).Where("name = ?", name).Take(&row).Error; err != nil {
+		return domain.Workspace{}, notFound(fmt.Sprintf("fetch workspace %q", name), err)
 	}
-	return nil
-}
-
-// AdminTokenWorkspace returns the workspace of the admin token with this hash.
-func (s *Store) AdminTokenWorkspace(ctx context.Context, tokenHash string) (string, error) {
-	var workspaceID string
-	err := s.sql.QueryRowContext(ctx, s.rebind(`SELECT workspace_id FROM admin_tokens WHERE token_hash = ?`), tokenHash).Scan(&workspaceID)
-	if err != nil {
-		return "", notFound("fetch admin token", err)
-	}
-	return workspaceID, nil
+	return domain.Workspace{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt.UTC()}, nil
 }
 
 // CreateUser stores an admin-UI login. The email is kept lower-cased.

@@ -14,6 +14,7 @@ func All() []*gormigrate.Migration {
 		m0001Initial(),
 		m0002DeliveryEngine(),
 		m0003DeliveryHeads(),
+		m0004AdminTokenUse(),
 	}
 }
 
