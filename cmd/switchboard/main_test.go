@@ -1,13 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/store"
@@ -121,11 +127,113 @@ func TestTransformTest(t *testing.T) {
 	}
 }
 
+// lockedBuffer collects a subprocess's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // runCombined runs the binary and returns stdout and stderr together.
 func runCombined(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	out, err := exec.Command(binary, args...).CombinedOutput()
 	return string(out), err
+}
+
+// serveUntilRunning runs `serve` until it says it is running, stops it with
+// SIGTERM and returns everything it printed and logged.
+func serveUntilRunning(t *testing.T, dbURL string) string {
+	t.Helper()
+	var out lockedBuffer
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--database-url", dbURL,
+		"--plugin-dir", t.TempDir(), "--log-level", "debug")
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "Switchboard is running at") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("serve did not start:\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve after SIGTERM: %v\n%s", err, out.String())
+	}
+	return out.String()
+}
+
+func TestDatabasePasswordNeverPrinted(t *testing.T) {
+	const password = "hunter2-Sw1tchb0ard"
+	// Nothing listens on this port: every command fails to connect.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	unreachable := []string{
+		"postgres://sb:" + password + "@" + closed + "/sb?sslmode=disable&connect_timeout=2",
+		"postgres://sb@" + closed + "/sb?sslmode=disable&connect_timeout=2&password=" + password,
+	}
+	for _, dbURL := range unreachable {
+		for _, args := range [][]string{
+			{"serve", "--addr", "127.0.0.1:0", "--plugin-dir", t.TempDir(), "--log-level", "debug"},
+			{"migrate", "--log-level", "debug"},
+			{"admin", "create-token", "--workspace", "acme"},
+			{"admin", "list-tokens", "--workspace", "acme"},
+			{"admin", "revoke-token", "--id", "01a1fe7b-0000-7000-8000-000000000000"},
+		} {
+			out, err := runCombined(t, append(args, "--database-url", dbURL)...)
+			if err == nil {
+				t.Errorf("%s succeeded on an unreachable database", args[0])
+			}
+			if strings.Contains(out, password) || !strings.Contains(out, "switchboard:") {
+				t.Errorf("%s %s printed:\n%s", args[0], strings.Join(args[1:], " "), out)
+			}
+		}
+	}
+
+	pg := storetest.Postgres(t)
+	if pg == "" {
+		t.Skip("the reachable case needs " + storetest.EnvDatabaseURL)
+	}
+	u, err := url.Parse(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test server trusts local connections, so any password is accepted.
+	u.User = url.UserPassword(u.User.Username(), password)
+	withPassword := u.String()
+	if out, err := runCombined(t, "migrate", "--database-url", withPassword, "--log-level", "debug"); err != nil || strings.Contains(out, password) {
+		t.Errorf("migrate: %v\n%s", err, out)
+	}
+	if out, err := runCombined(t, "admin", "list-tokens", "--workspace", "nobody", "--database-url", withPassword); err == nil || strings.Contains(out, password) {
+		t.Errorf("list-tokens of a missing workspace: %v\n%s", err, out)
+	}
+	out := serveUntilRunning(t, withPassword)
+	if strings.Contains(out, password) {
+		t.Errorf("serve printed the database password:\n%s", out)
+	}
+	if !strings.Contains(out, u.User.Username()+":xxxxx@") {
+		t.Errorf("serve does not show the database it uses, redacted:\n%s", out)
+	}
 }
 
 func TestListAndRevokeTokens(t *testing.T) {

@@ -34,10 +34,16 @@ func serveCommand() *cli.Command {
 			if base == "" {
 				base = "http://" + app.Addr()
 			}
-			log.Info("switchboard serving", "addr", app.Addr(), "version", core.Version, "database", app.Store.Dialect())
+			// The database URL is only ever shown redacted: it may hold a password.
+			dbURL := config.RedactDatabaseURL(cfg.DatabaseURL)
+			log.Info("switchboard serving", "addr", app.Addr(), "version", core.Version, "database", app.Store.Dialect(), "database_url", dbURL)
 			fmt.Fprintf(os.Stdout, "\nSwitchboard is running at %s\n", base)
 			fmt.Fprintf(os.Stdout, "  Admin API:  %s/api  (Authorization: Bearer sba_…)\n", base)
-			fmt.Fprintf(os.Stdout, "  Get a token: %s admin create-token --workspace default --database-url %s\n\n", os.Args[0], cfg.DatabaseURL)
+			fmt.Fprintf(os.Stdout, "  Get a token: %s admin create-token --workspace default --database-url '%s'\n", os.Args[0], dbURL)
+			if dbURL != cfg.DatabaseURL {
+				fmt.Fprintln(os.Stdout, "               (with the database password in place of xxxxx)")
+			}
+			fmt.Fprintln(os.Stdout)
 
 			<-ctx.Done()
 			log.Info("shutting down")

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,5 +69,45 @@ func TestValidate(t *testing.T) {
 		if err := c.Validate(); err == nil {
 			t.Errorf("%s: invalid config accepted", name)
 		}
+	}
+}
+
+func TestRedactDatabaseURL(t *testing.T) {
+	tests := []struct {
+		name, url, want string
+	}{
+		{"sqlite", "sqlite://./data/switchboard.db", "sqlite://./data/switchboard.db"},
+		{"no password", "postgres://u@db.internal:5432/sb?sslmode=disable", "postgres://u@db.internal:5432/sb?sslmode=disable"},
+		{"user info", "postgres://u:s3cr3t@db.internal:5432/sb", "postgres://u:xxxxx@db.internal:5432/sb"},
+		{"escaped user info", "postgresql://u:p%40ss%2Fw0rd@db/sb", "postgresql://u:xxxxx@db/sb"},
+		{"query parameter", "postgres://u@db/sb?password=s3cr3t&sslmode=require", "postgres://u@db/sb?password=xxxxx&sslmode=require"},
+		{"unescaped characters", "postgres://u:pa ss#w@rd@db/sb", "postgres://u:xxxxx@db/sb"},
+		{"key=value", "host=db user=u password=s3cr3t dbname=sb", "host=db user=u password=xxxxx dbname=sb"},
+		{"key=value quoted", "host=db password='s3 cr\\'et' dbname=sb", "host=db password=xxxxx dbname=sb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RedactDatabaseURL(tt.url); got != tt.want {
+				t.Errorf("RedactDatabaseURL(%q) = %q, want %q", tt.url, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedactDatabaseError(t *testing.T) {
+	base := errors.New("boom")
+	for _, u := range []string{
+		"postgres://u:s3cr3t-pw@db/sb",
+		"postgres://u:s3cr3t%2Dpw@db/sb",
+		"postgres://u@db/sb?password=s3cr3t-pw",
+		"host=db password=s3cr3t-pw",
+	} {
+		err := RedactDatabaseError(fmt.Errorf("connect to %s (password s3cr3t-pw): %w", u, base), u)
+		if strings.Contains(err.Error(), "s3cr3t") || !errors.Is(err, base) {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	if err := RedactDatabaseError(base, "postgres://u@db/sb"); err != base {
+		t.Errorf("an error without a password was changed: %v", err)
 	}
 }

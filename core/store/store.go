@@ -57,8 +57,14 @@ func (s *Store) lockWrites() func() {
 	return s.writeMu.Unlock
 }
 
-// Open connects to the database a URL names. It does not migrate.
+// Open connects to the database a URL names. It does not migrate. Its
+// errors never carry the URL's password, whatever the driver put in them.
 func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, error) {
+	s, err := open(ctx, databaseURL, log)
+	return s, config.RedactDatabaseError(err, databaseURL)
+}
+
+func open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, error) {
 	dbc, err := config.ParseDatabaseURL(databaseURL)
 	if err != nil {
 		return nil, err
