@@ -93,6 +93,31 @@ func WithoutPrivateTargets() Option {
 	return func(c *config.Config) { c.AllowPrivateTargets = false }
 }
 
+// WithPluginDir runs the hub's plugins from dir, for tests that change them.
+func WithPluginDir(dir string) Option {
+	return func(c *config.Config) { c.PluginDir = dir }
+}
+
+// CopyPlugins copies the built plugins into a directory of the test's own.
+func CopyPlugins(t testing.TB) string {
+	t.Helper()
+	entries, err := os.ReadDir(pluginDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(pluginDir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // Start runs a hub on databaseURL, stopped when the test ends.
 func Start(t testing.TB, databaseURL string, opts ...Option) *Hub {
 	t.Helper()

@@ -134,6 +134,9 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 		if msg, ok := checkAPIKey(req.Header, in.APIKeyHash); !ok {
 			return event(domain.EventSignatureFailure, msg)
 		}
+		// Authenticated here, once: the plugin has no use for the key, and a
+		// request kept while the plugin is down must not store it.
+		req.Header = withoutAPIKey(req.Header)
 	}
 	if req.TooLarge {
 		return event(domain.EventRoutingError, fmt.Sprintf("body exceeds the limit of %d bytes", s.maxBody))
@@ -228,6 +231,14 @@ func checkAPIKey(h http.Header, hash []byte) (string, bool) {
 		return "API key is not valid for this integration", false
 	}
 	return "", true
+}
+
+// withoutAPIKey returns a copy of h without the headers an API key travels in.
+func withoutAPIKey(h http.Header) http.Header {
+	out := h.Clone()
+	out.Del("X-Api-Key")
+	out.Del("Authorization")
+	return out
 }
 
 func toDomain(m *sdk.InboundMessage) *domain.InboundMessage {
