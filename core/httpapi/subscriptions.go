@@ -41,10 +41,16 @@ type subscriptionResponse struct {
 	Secret           string              `json:"secret,omitempty"`
 }
 
+// subscriptionJSON is a subscription as the API shows it: extraHeaders
+// values often carry the receiver's credentials, so each reads "********".
 func subscriptionJSON(sub domain.Subscription) subscriptionResponse {
 	headers := make([]map[string]string, len(sub.ExtraHeaders))
 	for i, h := range sub.ExtraHeaders {
-		headers[i] = map[string]string{"name": h.Name, "value": h.Value}
+		value := h.Value
+		if value != "" {
+			value = delivery.Redacted
+		}
+		headers[i] = map[string]string{"name": h.Name, "value": value}
 	}
 	events := sub.SubscribedEvents
 	if events == nil {
@@ -114,6 +120,24 @@ func (s *Server) validateSubscription(req *subscriptionRequest, create bool) (st
 	return u, nil
 }
 
+// keepHeaderValues gives each header sent as "********" the value stored
+// under its name, as integrations do with auth secrets: a subscription read
+// back and sent again keeps its headers. A masked header with nothing stored
+// to keep is refused.
+func keepHeaderValues(headers, stored []domain.Header) error {
+	for i := range headers {
+		if headers[i].Value != delivery.Redacted {
+			continue
+		}
+		j := slices.IndexFunc(stored, func(o domain.Header) bool { return strings.EqualFold(o.Name, headers[i].Name) })
+		if j < 0 {
+			return errInvalid("extraHeaders[%d].value: send the value itself; %q only keeps a value already stored", i, delivery.Redacted)
+		}
+		headers[i].Value = stored[j].Value
+	}
+	return nil
+}
+
 func (s *Server) createSubscription(c *gin.Context) {
 	var req subscriptionRequest
 	if err := decode(c, &req); err != nil {
@@ -134,6 +158,10 @@ func (s *Server) createSubscription(c *gin.Context) {
 	}
 	if u.Format != nil {
 		sub.Format = *u.Format
+	}
+	if err := keepHeaderValues(sub.ExtraHeaders, nil); err != nil {
+		s.fail(c, err)
+		return
 	}
 	secret := auth.NewSigningSecret()
 	sub, err = s.Store.CreateSubscription(c.Request.Context(), sub, secret)
@@ -180,6 +208,17 @@ func (s *Server) updateSubscription(c *gin.Context) {
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	if u.ExtraHeaders != nil {
+		old, err := s.Store.Subscription(c.Request.Context(), workspace(c), c.Param("a"))
+		if err != nil {
+			s.fail(c, notFoundAs(err, "webhook"))
+			return
+		}
+		if err := keepHeaderValues(*u.ExtraHeaders, old.ExtraHeaders); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	sub, err := s.Store.UpdateSubscription(c.Request.Context(), workspace(c), c.Param("a"), u)
 	if err != nil {
