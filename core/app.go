@@ -42,6 +42,7 @@ type App struct {
 	writer  *threads.Writer
 	inbound *inbound.Service
 	worker  *delivery.Worker
+	engine  *scripts.Engine
 	server  *http.Server
 	ln      net.Listener
 
@@ -75,7 +76,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	ints := auth.NewIntegrations(st.IntegrationAuth)
 	in := inbound.NewService(st, w, host, ints, log, reg, inbound.Options{MaxBodyBytes: cfg.MaxBodyBytes})
 	hostname, _ := os.Hostname()
-	engine := scripts.NewEngine(scripts.Limits{Timeout: cfg.TransformTimeout})
+	engine := scripts.NewEngine(scripts.Options{
+		Limits:     scripts.Limits{Timeout: cfg.TransformTimeout, MemoryBytes: int64(cfg.TransformMemoryMB) << 20},
+		Runners:    cfg.TransformRunners,
+		Log:        log.With("component", "transforms"),
+		Registerer: reg,
+	})
 	planner := delivery.NewPlanner(st)
 	st.SetPlanner(planner)
 	worker := delivery.NewWorker(st, planner, engine, log, reg, delivery.Options{
@@ -103,7 +109,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		MaxBodyBytes:        cfg.MaxBodyBytes,
 		AllowPrivateTargets: cfg.AllowPrivateTargets,
 	})
-	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, inbound: in, worker: worker}
+	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, inbound: in, worker: worker, engine: engine}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -200,6 +206,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, errors.New("background workers did not stop in time"))
 	}
+	a.engine.Close()
 	a.Plugins.StopAll()
 	if err := a.Store.Close(); err != nil {
 		errs = append(errs, err)

@@ -2,16 +2,16 @@ package scripts
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/dop251/goja"
 )
 
 // installBindings is the one place that decides what a script can reach:
-// console (captured) and bounded string builders. Nothing else is added to
-// goja's plain ECMAScript runtime: no require, no timers, no I/O.
-func installBindings(rt *goja.Runtime, logs *logBuffer, l Limits) error {
+// a captured console. Nothing else is added to goja's plain ECMAScript
+// runtime: no require, no timers, no I/O. Memory and time are bounded by
+// the runner process, not here (see Engine).
+func installBindings(rt *goja.Runtime, logs *logBuffer) error {
 	console := rt.NewObject()
 	for _, name := range []string{"log", "info", "warn", "error", "debug"} {
 		level := name
@@ -33,17 +33,7 @@ func installBindings(rt *goja.Runtime, logs *logBuffer, l Limits) error {
 	if err := rt.Set("console", console); err != nil {
 		return err
 	}
-	// Bound the builtins that make a large string from a small call.
-	max := l.MaxStringBytes
-	guard := fmt.Sprintf(`(function (max) {
-  var P = String.prototype, repeat = P.repeat, padStart = P.padStart, padEnd = P.padEnd;
-  function check(n) { if (n > max) throw new RangeError("string longer than " + max + " bytes is not allowed in a transform"); }
-  Object.defineProperty(P, "repeat", { value: function (n) { check(String(this).length * Number(n)); return repeat.call(this, n); }, writable: false, configurable: false });
-  Object.defineProperty(P, "padStart", { value: function (n, s) { check(Number(n)); return padStart.call(this, n, s); }, writable: false, configurable: false });
-  Object.defineProperty(P, "padEnd", { value: function (n, s) { check(Number(n)); return padEnd.call(this, n, s); }, writable: false, configurable: false });
-})(%d);`, max)
-	_, err := rt.RunString(guard)
-	return err
+	return nil
 }
 
 // formatValue prints a value the way a developer expects from console.log:
@@ -85,12 +75,6 @@ func (b *logBuffer) add(line string) {
 	}
 	b.buf = append(b.buf, line)
 	b.bytes += len(line)
-}
-
-func (b *logBuffer) reset() {
-	b.buf = nil
-	b.bytes = 0
-	b.truncated = false
 }
 
 func (b *logBuffer) lines() []string {

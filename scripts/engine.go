@@ -5,60 +5,69 @@
 //	function transform(request, event) { … return request; }
 //
 // that reshapes the HTTP request a delivery would send, or returns null to
-// skip the delivery. Scripts are compiled once per version and run on pooled
-// runtimes; each run has a time limit, bounded console output and bounded
-// string building, and no access to the network, files or processes (goja
-// provides none, and none is installed).
+// skip the delivery.
+//
+// A transform is hostile until proven otherwise, and goja can neither bound
+// a script's memory nor interrupt its native code (a regular expression
+// that backtracks, a join of a huge array). So scripts never run in the hub
+// process: the Engine keeps a small pool of runner processes, the hub's own
+// binary re-executed (see RunnerMain). Each runner caps its own memory with
+// an OS limit, runs one job at a time in a fresh runtime, and answers over
+// a pipe. The Engine stops a run that passes its time limit by killing the
+// runner, and starts another: a script can fail only itself. Jobs are sent
+// in batches so the pipe costs little under load.
 package scripts
 
 import (
+	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/dop251/goja"
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Limits bound one run of a transform.
 type Limits struct {
-	// Timeout stops a run that takes longer.
-	Timeout time.Duration
+	// Timeout stops a run that takes longer, its top level included.
+	Timeout time.Duration `json:"timeout"`
+	// MemoryBytes caps a runner process's memory (its data segment, where
+	// the Go heap and stacks live). A run that needs more ends the runner.
+	MemoryBytes int64 `json:"memoryBytes"`
 	// MaxLogLines and MaxLogBytes bound what console.log may capture.
-	MaxLogLines int
-	MaxLogBytes int
-	// MaxStringBytes bounds strings built with repeat, padStart and padEnd.
-	MaxStringBytes int
+	MaxLogLines int `json:"maxLogLines"`
+	MaxLogBytes int `json:"maxLogBytes"`
 	// MaxCallStack bounds recursion.
-	MaxCallStack int
+	MaxCallStack int `json:"maxCallStack"`
 }
 
 // DefaultLimits are used where a Limits field is zero.
 var DefaultLimits = Limits{
-	Timeout:        100 * time.Millisecond,
-	MaxLogLines:    100,
-	MaxLogBytes:    16 << 10,
-	MaxStringBytes: 1 << 20,
-	MaxCallStack:   500,
+	Timeout:      100 * time.Millisecond,
+	MemoryBytes:  256 << 20,
+	MaxLogLines:  100,
+	MaxLogBytes:  16 << 10,
+	MaxCallStack: 500,
 }
 
-// Engine compiles and runs transforms. It is safe for concurrent use.
-type Engine struct {
-	limits  Limits
-	scripts *lru.Cache[string, *Script]
-}
+// MaxScriptBytes bounds a transform's source.
+const MaxScriptBytes = 64 << 10
 
-// NewEngine makes an engine with the given limits.
-func NewEngine(l Limits) *Engine {
+func (l Limits) withDefaults() Limits {
 	if l.Timeout <= 0 {
 		l.Timeout = DefaultLimits.Timeout
+	}
+	if l.MemoryBytes <= 0 {
+		l.MemoryBytes = DefaultLimits.MemoryBytes
 	}
 	if l.MaxLogLines <= 0 {
 		l.MaxLogLines = DefaultLimits.MaxLogLines
@@ -66,90 +75,88 @@ func NewEngine(l Limits) *Engine {
 	if l.MaxLogBytes <= 0 {
 		l.MaxLogBytes = DefaultLimits.MaxLogBytes
 	}
-	if l.MaxStringBytes <= 0 {
-		l.MaxStringBytes = DefaultLimits.MaxStringBytes
-	}
 	if l.MaxCallStack <= 0 {
 		l.MaxCallStack = DefaultLimits.MaxCallStack
 	}
-	cache, _ := lru.New[string, *Script](512)
-	return &Engine{limits: l, scripts: cache}
+	return l
+}
+
+// killAfter is how long the Engine waits for a run before it kills the
+// runner. The runner stops plain JavaScript itself at the time limit; this
+// catches native code, which no interrupt reaches, with room for a busy
+// machine.
+func (l Limits) killAfter() time.Duration {
+	return 2*l.Timeout + 100*time.Millisecond
+}
+
+// Options configure an Engine.
+type Options struct {
+	Limits Limits
+	// Runners is the number of runner processes (default 2).
+	Runners int
+	// Command starts a runner: an executable that calls RunnerMain first
+	// thing, and its arguments. Default: this process's own executable.
+	Command []string
+	Log     *slog.Logger
+	// Registerer, if set, receives the engine's metrics.
+	Registerer prometheus.Registerer
+}
+
+// Engine runs transforms in a pool of runner processes. It is safe for
+// concurrent use. Runners start on first use.
+type Engine struct {
+	opts   Options
+	limits Limits
+	log    *slog.Logger
+	jobs   chan *job
+	nextID atomic.Uint64
+
+	startOnce sync.Once
+	closeOnce sync.Once
+	closed    chan struct{}
+	slots     sync.WaitGroup
+
+	runs     *prometheus.CounterVec
+	restarts prometheus.Counter
+}
+
+// maxBatch bounds the jobs one runner is handed at a time.
+const maxBatch = 32
+
+// NewEngine makes an engine; Close stops its runners.
+func NewEngine(opts Options) *Engine {
+	if opts.Runners <= 0 {
+		opts.Runners = 2
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		opts:   opts,
+		limits: opts.Limits.withDefaults(),
+		log:    opts.Log,
+		jobs:   make(chan *job, 4*maxBatch),
+		closed: make(chan struct{}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_transform_runs_total",
+			Help: "Transform runs and checks by outcome.",
+		}, []string{"outcome"}),
+		restarts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_transform_runner_starts_total",
+			Help: "Transform runner processes started, first starts included.",
+		}),
+	}
+	for _, o := range outcomes {
+		e.runs.WithLabelValues(o)
+	}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(e.runs, e.restarts)
+	}
+	return e
 }
 
 // Limits returns the engine's limits.
 func (e *Engine) Limits() Limits { return e.limits }
-
-// ScriptName is the file name errors and stack traces give a transform.
-const ScriptName = "transform.js"
-
-// Script is a compiled transform with its own pool of runtimes, so that
-// different scripts never share a global scope.
-type Script struct {
-	hash    string
-	program *goja.Program
-	pool    sync.Pool
-}
-
-// Compile compiles src, or returns the cached compilation of the same text.
-// It checks that the script defines function transform.
-func (e *Engine) Compile(src string) (*Script, error) {
-	sum := sha256.Sum256([]byte(src))
-	hash := hex.EncodeToString(sum[:])
-	if s, ok := e.scripts.Get(hash); ok {
-		return s, nil
-	}
-	prog, err := goja.Compile(ScriptName, src, false)
-	if err != nil {
-		return nil, compileError(err)
-	}
-	s := &Script{hash: hash, program: prog}
-	s.pool.New = func() any { return nil }
-	// Prove the script defines transform now, not at the first delivery.
-	v, err := e.newVM(s)
-	if err != nil {
-		return nil, err
-	}
-	s.pool.Put(v)
-	e.scripts.Add(hash, s)
-	return s, nil
-}
-
-// vm is one runtime with the script loaded and its bindings installed.
-type vm struct {
-	rt        *goja.Runtime
-	transform goja.Callable
-	logs      *logBuffer
-}
-
-func (e *Engine) newVM(s *Script) (*vm, error) {
-	rt := goja.New()
-	rt.SetMaxCallStackSize(e.limits.MaxCallStack)
-	v := &vm{rt: rt, logs: &logBuffer{maxLines: e.limits.MaxLogLines, maxBytes: e.limits.MaxLogBytes}}
-	if err := installBindings(rt, v.logs, e.limits); err != nil {
-		return nil, fmt.Errorf("scripts: install bindings: %w", err)
-	}
-	timer := time.AfterFunc(e.limits.Timeout, func() { rt.Interrupt(errTimeout) })
-	_, err := rt.RunProgram(s.program)
-	timer.Stop()
-	rt.ClearInterrupt()
-	if err != nil {
-		return nil, runError(err, e.limits)
-	}
-	fn, ok := goja.AssertFunction(rt.Get("transform"))
-	if !ok {
-		return nil, &Error{Kind: KindCompile, Message: "the script must define function transform(request, event)"}
-	}
-	v.transform = fn
-	v.logs.reset()
-	return v, nil
-}
-
-func (e *Engine) getVM(s *Script) (*vm, error) {
-	if v, ok := s.pool.Get().(*vm); ok && v != nil {
-		return v, nil
-	}
-	return e.newVM(s)
-}
 
 // Result is the outcome of one run.
 type Result struct {
@@ -163,77 +170,29 @@ type Result struct {
 	Err error
 }
 
-var errTimeout = errors.New("timeout")
-
-// Run calls transform(request, event) and checks what it returns. The
-// request passed in is not modified.
-func (e *Engine) Run(ctx context.Context, s *Script, req *Request, event map[string]any) Result {
-	v, err := e.getVM(s)
-	if err != nil {
-		return Result{Err: err}
-	}
-	v.logs.reset()
-	rt := v.rt
-
-	stop := make(chan struct{})
-	timer := time.AfterFunc(e.limits.Timeout, func() { rt.Interrupt(errTimeout) })
-	if done := ctx.Done(); done != nil {
-		go func() {
-			select {
-			case <-done:
-				rt.Interrupt(ctx.Err())
-			case <-stop:
-			}
-		}()
-	}
-	out, err := v.transform(goja.Undefined(), toJS(rt, req.jsValue()), toJS(rt, event))
-	interrupted := !timer.Stop()
-	close(stop)
-	rt.ClearInterrupt()
-
-	res := Result{Logs: v.logs.lines()}
-	if err != nil {
-		res.Err = runError(err, e.limits)
-		// An interrupted runtime may be mid-way through anything: drop it.
-		var ie *goja.InterruptedError
-		if !errors.As(err, &ie) && !interrupted {
-			s.pool.Put(v)
-		}
-		return res
-	}
-	s.pool.Put(v)
-	if goja.IsNull(out) {
-		res.Skipped = true
-		return res
-	}
-	if goja.IsUndefined(out) {
-		res.Err = &Error{Kind: KindResult, Message: "transform returned nothing; return the request to send, or null to skip"}
-		return res
-	}
-	r, err := requestFromJS(out.Export())
-	if err != nil {
-		res.Err = err
-		return res
-	}
-	res.Request = r
-	return res
-}
-
-// Error kinds.
+// Error kinds. A run's failure is the script's (compile, exception,
+// invalid_result, timeout, memory, crashed) or the engine's (unavailable,
+// cancelled); only the engine's are worth trying again.
 const (
-	KindCompile   = "compile"
-	KindException = "exception"
-	KindTimeout   = "timeout"
-	KindResult    = "invalid_result"
+	KindCompile     = "compile"
+	KindException   = "exception"
+	KindResult      = "invalid_result"
+	KindTimeout     = "timeout"
+	KindMemory      = "memory"
+	KindCrashed     = "crashed"
+	KindUnavailable = "unavailable"
+	KindCancelled   = "cancelled"
 )
 
-// Error is a script failure, with the line and column where the script
-// reports one.
+// outcomes are the values of the runs metric's label.
+var outcomes = []string{"ok", "skipped", KindCompile, KindException, KindResult, KindTimeout, KindMemory, KindCrashed, KindUnavailable, KindCancelled}
+
+// Error is a failed run, with the line and column where the script reports one.
 type Error struct {
-	Kind    string
-	Message string
-	Line    int
-	Column  int
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
 }
 
 func (e *Error) Error() string {
@@ -243,61 +202,396 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
-// syntaxPos finds "Line 2:13 message" in goja's parser errors.
-var syntaxPos = regexp.MustCompile(`Line (\d+):(\d+) (.*)$`)
+// Temporary reports a failure of the engine rather than of the script.
+func (e *Error) Temporary() bool { return e.Kind == KindUnavailable || e.Kind == KindCancelled }
 
-func compileError(err error) error {
-	msg := err.Error()
-	e := &Error{Kind: KindCompile, Message: "SyntaxError: " + strings.TrimPrefix(msg, "SyntaxError: ")}
-	if m := syntaxPos.FindStringSubmatch(msg); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		e.Column, _ = strconv.Atoi(m[2])
-		e.Message = "SyntaxError: " + strings.TrimSuffix(m[3], " (and 1 more errors)")
-	}
-	return e
+// Limit reports a run stopped for exceeding a resource limit.
+func (e *Error) Limit() bool {
+	return e.Kind == KindTimeout || e.Kind == KindMemory || e.Kind == KindCrashed
 }
 
-func runError(err error, l Limits) error {
-	var ie *goja.InterruptedError
-	if errors.As(err, &ie) {
-		if ie.Value() == errTimeout {
-			return &Error{Kind: KindTimeout, Message: fmt.Sprintf("transform ran longer than %s and was stopped", l.Timeout)}
-		}
-		return &Error{Kind: KindTimeout, Message: "transform was cancelled"}
-	}
-	var ex *goja.Exception
-	if errors.As(err, &ex) {
-		e := &Error{Kind: KindException, Message: exceptionMessage(ex)}
-		for _, f := range ex.Stack() {
-			if f.SrcName() == ScriptName {
-				pos := f.Position()
-				e.Line, e.Column = pos.Line, pos.Column
-				break
-			}
-		}
-		return e
-	}
-	var se *goja.StackOverflowError
-	if errors.As(err, &se) {
-		return &Error{Kind: KindException, Message: "RangeError: maximum call stack size exceeded"}
-	}
-	return &Error{Kind: KindException, Message: err.Error()}
+func timeLimitError(l Limits) *Error {
+	return &Error{Kind: KindTimeout, Message: fmt.Sprintf("transform exceeded its time limit of %s", l.Timeout)}
 }
 
-// exceptionMessage is the thrown value as JavaScript would print it, without the stack.
-func exceptionMessage(ex *goja.Exception) string {
-	v := ex.Value()
-	if v == nil {
-		return ex.Error()
+func memoryLimitError(l Limits) *Error {
+	return &Error{Kind: KindMemory, Message: fmt.Sprintf("transform exceeded its memory limit of %d MiB", l.MemoryBytes>>20)}
+}
+
+var (
+	errCancelled = &Error{Kind: KindCancelled, Message: "transform was cancelled"}
+	errClosed    = &Error{Kind: KindUnavailable, Message: "transform engine is shut down"}
+)
+
+// job is one run or check waiting for a runner.
+type job struct {
+	ctx  context.Context
+	wire wireJob
+	done chan wireResult // buffered: a runner never waits for a caller
+}
+
+// Check compiles src and runs its top level in a runner, proving that it
+// defines transform. The error, if any, is an *Error.
+func (e *Engine) Check(ctx context.Context, src string) error {
+	if err := checkSize(src); err != nil {
+		return err
 	}
-	if o, ok := v.(*goja.Object); ok {
-		name, msg := o.Get("name"), o.Get("message")
-		if msg != nil && !goja.IsUndefined(msg) {
-			if name != nil && !goja.IsUndefined(name) {
-				return name.String() + ": " + msg.String()
-			}
-			return msg.String()
+	res := e.do(ctx, wireJob{Check: true, Script: src})
+	e.count(res)
+	if res.Err != nil {
+		return res.Err
+	}
+	return nil
+}
+
+// Run calls transform(request, event) in a fresh runtime of a runner and
+// checks what it returns. The request passed in is not modified.
+func (e *Engine) Run(ctx context.Context, src string, req *Request, event map[string]any) Result {
+	if err := checkSize(src); err != nil {
+		return Result{Logs: []string{}, Err: err}
+	}
+	w, err := toWire(req)
+	if err != nil {
+		return Result{Logs: []string{}, Err: &Error{Kind: KindResult, Message: err.Error()}}
+	}
+	res := e.do(ctx, wireJob{Script: src, Request: w, Event: event})
+	e.count(res)
+	out := Result{Skipped: res.Skipped, Logs: res.Logs}
+	if out.Logs == nil {
+		out.Logs = []string{}
+	}
+	if res.Err != nil {
+		out.Err = res.Err
+		return out
+	}
+	if !res.Skipped {
+		if out.Request, err = fromWire(res.Request, false); err != nil || out.Request == nil {
+			out.Err = &Error{Kind: KindResult, Message: "transform runner sent no request"}
 		}
 	}
-	return "Uncaught " + v.String()
+	return out
+}
+
+func checkSize(src string) *Error {
+	if len(src) > MaxScriptBytes {
+		return &Error{Kind: KindCompile, Message: fmt.Sprintf("the script is %d bytes; the limit is %d", len(src), MaxScriptBytes)}
+	}
+	return nil
+}
+
+func (e *Engine) count(res wireResult) {
+	switch {
+	case res.Err != nil:
+		e.runs.WithLabelValues(res.Err.Kind).Inc()
+	case res.Skipped:
+		e.runs.WithLabelValues("skipped").Inc()
+	default:
+		e.runs.WithLabelValues("ok").Inc()
+	}
+}
+
+// do queues a job and waits for its result. A caller whose context ends
+// stops waiting; the runner may still finish the job, and its result is
+// dropped. No runtime outlives its job, so nothing of a cancelled run can
+// reach another.
+func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
+	select {
+	case <-e.closed:
+		return wireResult{Err: errClosed}
+	default:
+	}
+	e.startOnce.Do(e.start)
+	w.ID = e.nextID.Add(1)
+	j := &job{ctx: ctx, wire: w, done: make(chan wireResult, 1)}
+	select {
+	case e.jobs <- j:
+	case <-ctx.Done():
+		return wireResult{Err: errCancelled}
+	case <-e.closed:
+		return wireResult{Err: errClosed}
+	}
+	select {
+	case res := <-j.done:
+		return res
+	case <-ctx.Done():
+		return wireResult{Err: errCancelled}
+	case <-e.closed:
+		return wireResult{Err: errClosed}
+	}
+}
+
+func (e *Engine) start() {
+	for range e.opts.Runners {
+		e.slots.Add(1)
+		go func() {
+			defer e.slots.Done()
+			e.serve()
+		}()
+	}
+}
+
+// Close stops the runners. Runs in progress end as cancelled.
+func (e *Engine) Close() {
+	e.closeOnce.Do(func() { close(e.closed) })
+	e.slots.Wait()
+}
+
+// serve is one runner slot: it takes batches of jobs, keeps a runner
+// process for them and replaces it whenever it dies.
+func (e *Engine) serve() {
+	var p *runner
+	defer func() {
+		if p != nil {
+			p.stop()
+		}
+	}()
+	var carry []*job
+	backoff := 100 * time.Millisecond
+	for {
+		batch := carry
+		carry = nil
+		if len(batch) == 0 {
+			select {
+			case j := <-e.jobs:
+				batch = append(batch, j)
+			case <-e.closed:
+				return
+			}
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-e.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		batch = e.dropCancelled(batch)
+		if len(batch) == 0 {
+			continue
+		}
+		if p == nil {
+			var err error
+			if p, err = e.spawn(); err != nil {
+				e.log.Error("start transform runner", "err", err)
+				for _, j := range batch {
+					j.done <- wireResult{Err: &Error{Kind: KindUnavailable, Message: "transform runner could not start"}}
+				}
+				select {
+				case <-time.After(backoff):
+				case <-e.closed:
+					return
+				}
+				backoff = min(2*backoff, 5*time.Second)
+				continue
+			}
+			backoff = 100 * time.Millisecond
+		}
+		var died bool
+		carry, died = e.runBatch(p, batch)
+		if died {
+			p = nil
+		}
+	}
+}
+
+func (e *Engine) dropCancelled(batch []*job) []*job {
+	kept := batch[:0]
+	for _, j := range batch {
+		if j.ctx.Err() != nil {
+			j.done <- wireResult{Err: errCancelled}
+			continue
+		}
+		kept = append(kept, j)
+	}
+	return kept
+}
+
+// runBatch hands batch to p and answers each job as its result arrives. If
+// p dies, the job it was running is answered with the reason, and the jobs
+// it never started are returned to run elsewhere.
+func (e *Engine) runBatch(p *runner, batch []*job) (carry []*job, died bool) {
+	for _, j := range batch {
+		if err := writeFrame(p.in, j.wire); err != nil {
+			break
+		}
+	}
+	if err := p.in.Flush(); err != nil {
+		e.log.Warn("write to transform runner", "err", err)
+	}
+	watchdog := time.NewTimer(e.limits.killAfter())
+	defer watchdog.Stop()
+	for i := 0; i < len(batch); {
+		select {
+		case res, ok := <-p.results:
+			if ok && res.ID == batch[i].wire.ID {
+				batch[i].done <- res
+				i++
+				watchdog.Reset(e.limits.killAfter())
+				continue
+			}
+			if ok {
+				// A runner that answers out of order is broken; it is replaced.
+				e.log.Error("transform runner answered out of order", "got", res.ID, "want", batch[i].wire.ID)
+				p.kill(false)
+			}
+			<-p.exited
+			cause := p.cause(e.limits)
+			e.log.Warn("transform runner stopped", "reason", cause.Message, "stderr", p.stderr.firstLine())
+			batch[i].done <- wireResult{ID: batch[i].wire.ID, Err: cause}
+			return batch[i+1:], true
+		case <-watchdog.C:
+			p.kill(true)
+		}
+	}
+	return nil, false
+}
+
+// runner is one runner process.
+type runner struct {
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	in       *bufio.Writer
+	results  chan wireResult // closed when the runner's output ends
+	exited   chan struct{}   // closed once the process is reaped
+	stderr   *tailBuffer
+	timedOut atomic.Bool
+}
+
+// spawn starts a runner with a clean environment and waits for its hello.
+func (e *Engine) spawn() (*runner, error) {
+	argv := e.opts.Command
+	if len(argv) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("scripts: find own executable: %w", err)
+		}
+		argv = []string{exe}
+	}
+	spec, _ := json.Marshal(e.limits)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	// Nothing of the hub's environment (database URL, tokens) reaches a runner.
+	cmd.Env = []string{runnerEnv + "=" + string(spec), "GOMAXPROCS=1", "GOTRACEBACK=none"}
+	cmd.SysProcAttr = runnerSysProcAttr()
+	p := &runner{cmd: cmd, results: make(chan wireResult, maxBatch), exited: make(chan struct{}), stderr: &tailBuffer{max: 4 << 10}}
+	cmd.Stderr = p.stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("scripts: start runner %s: %w", argv[0], err)
+	}
+	e.restarts.Inc()
+	p.stdin, p.in = stdin, bufio.NewWriterSize(stdin, 64<<10)
+	hello := make(chan error, 1)
+	go p.read(bufio.NewReaderSize(stdout, 64<<10), hello)
+	go func() {
+		p.cmd.Wait()
+		close(p.exited)
+	}()
+	select {
+	case err := <-hello:
+		if err == nil {
+			return p, nil
+		}
+		p.kill(false)
+		<-p.exited
+		return nil, fmt.Errorf("scripts: runner %s did not start: %v %s", argv[0], err, p.stderr.firstLine())
+	case <-time.After(10 * time.Second):
+		p.kill(false)
+		<-p.exited
+		return nil, fmt.Errorf("scripts: runner %s did not answer within 10s", argv[0])
+	}
+}
+
+// read passes the runner's results on until its output ends.
+func (p *runner) read(r *bufio.Reader, hello chan<- error) {
+	defer close(p.results)
+	var buf []byte
+	var first wireResult
+	if err := readFrame(r, maxResultFrame, &buf, &first); err != nil || first.ID != 0 {
+		hello <- fmt.Errorf("no hello: %v", err)
+		return
+	}
+	hello <- nil
+	for {
+		var res wireResult
+		if err := readFrame(r, maxResultFrame, &buf, &res); err != nil {
+			if !errors.Is(err, io.EOF) {
+				p.kill(false) // an oversized or garbled frame: the runner is not to be trusted
+			}
+			return
+		}
+		p.results <- res
+	}
+}
+
+func (p *runner) kill(timedOut bool) {
+	if timedOut {
+		p.timedOut.Store(true)
+	}
+	p.cmd.Process.Kill()
+}
+
+// stop ends a runner: its input closes, so it exits; it is killed if not.
+func (p *runner) stop() {
+	p.stdin.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(time.Second):
+		p.kill(false)
+		<-p.exited
+	}
+}
+
+// cause explains why a runner died while running a job.
+func (p *runner) cause(l Limits) *Error {
+	switch tail := p.stderr.String(); {
+	case p.timedOut.Load():
+		return timeLimitError(l)
+	case strings.Contains(tail, "out of memory"), strings.Contains(tail, "stack exceeds"), strings.Contains(tail, "stack overflow"):
+		return memoryLimitError(l)
+	default:
+		return &Error{Kind: KindCrashed, Message: "transform stopped its runner unexpectedly"}
+	}
+}
+
+// tailBuffer keeps the first line and the last bytes written to it.
+type tailBuffer struct {
+	mu    sync.Mutex
+	max   int
+	first string
+	buf   []byte
+}
+
+func (t *tailBuffer) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.first == "" {
+		line, _, _ := strings.Cut(string(b[:min(len(b), 512)]), "\n")
+		t.first = line
+	}
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > t.max {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(b), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
+
+func (t *tailBuffer) firstLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.first
 }

@@ -49,7 +49,7 @@ func TestExamples(t *testing.T) {
 	if err != nil || len(scripts) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
-	e := NewEngine(Limits{})
+	e := newTestEngine(t, Limits{})
 	for _, path := range scripts {
 		name := strings.TrimSuffix(filepath.Base(path), ".js")
 		t.Run(name, func(t *testing.T) {
@@ -72,13 +72,9 @@ func TestExamples(t *testing.T) {
 			if err := dec.Decode(&input); err != nil {
 				t.Fatalf("input: %v", err)
 			}
-			s, err := e.Compile(string(src))
-			if err != nil {
-				t.Fatal(err)
-			}
 			req := &Request{Method: input.Request.Method, URL: input.Request.URL, Params: input.Request.Params,
 				Headers: input.Request.Headers, Body: input.Request.Body}
-			res := e.Run(context.Background(), s, req, input.Event)
+			res := e.Run(context.Background(), string(src), req, input.Event)
 			got := goldenOutput{Skipped: res.Skipped, Logs: res.Logs}
 			if res.Err != nil {
 				got.Error = res.Err.Error()

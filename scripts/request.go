@@ -73,6 +73,7 @@ func requestFromJS(v any) (*Request, error) {
 	if len(raw) > maxResultBytes {
 		return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.body is %d bytes; the limit is %d", len(raw), maxResultBytes)}
 	}
+	r.Body = json.RawMessage(raw)
 	return r, nil
 }
 

@@ -55,7 +55,8 @@ func transformCommand() *cli.Command {
 					}
 					delivery.FlattenEvent(ev, vars)
 				}
-				engine := scripts.NewEngine(scripts.Limits{Timeout: cmd.Duration("timeout")})
+				engine := scripts.NewEngine(scripts.Options{Limits: scripts.Limits{Timeout: cmd.Duration("timeout")}, Runners: 1})
+				defer engine.Close()
 				res := delivery.DryRun(ctx, engine, &target, string(src), vars)
 				out := os.Stdout
 				if len(res.Logs) > 0 {

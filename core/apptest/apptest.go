@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/scripts"
 )
 
 var pluginDir string
@@ -28,6 +29,7 @@ var pluginDir string
 // Main builds the plugin binaries once for a test binary, runs the tests and
 // removes them. Call it from TestMain.
 func Main(m *testing.M) {
+	scripts.RunnerMain() // hubs started by tests run transforms in this binary
 	dir, err := os.MkdirTemp("", "switchboard-plugins-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "apptest:", err)
@@ -139,6 +141,8 @@ func Start(t testing.TB, databaseURL string, opts ...Option) *Hub {
 		DeliveryTargetConcurrency: 16,
 		TargetDisableAfter:        time.Hour,
 		TransformTimeout:          100 * time.Millisecond,
+		TransformMemoryMB:         128,
+		TransformRunners:          2,
 	}
 	for _, o := range opts {
 		o(cfg)

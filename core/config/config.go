@@ -44,6 +44,10 @@ type Config struct {
 	TargetDisableAfter time.Duration
 	// TransformTimeout bounds one run of a transform script.
 	TransformTimeout time.Duration
+	// TransformMemoryMB caps the memory of each transform runner process.
+	TransformMemoryMB int
+	// TransformRunners is the number of transform runner processes.
+	TransformRunners int
 }
 
 // DatabaseFlags are shared by every command that opens the database.
@@ -136,6 +140,18 @@ func ServeFlags() []cli.Flag {
 			Value:   100 * time.Millisecond,
 			Sources: cli.EnvVars("SWITCHBOARD_TRANSFORM_TIMEOUT"),
 		},
+		&cli.IntFlag{
+			Name:    "transform-memory-mb",
+			Usage:   "memory cap of each transform runner process, in MiB; a run that needs more fails",
+			Value:   256,
+			Sources: cli.EnvVars("SWITCHBOARD_TRANSFORM_MEMORY_MB"),
+		},
+		&cli.IntFlag{
+			Name:    "transform-runners",
+			Usage:   "number of transform runner processes (started on first use)",
+			Value:   2,
+			Sources: cli.EnvVars("SWITCHBOARD_TRANSFORM_RUNNERS"),
+		},
 		&cli.StringFlag{
 			Name:    "debug-addr",
 			Usage:   "serve Go pprof profiles on this address (off when empty; keep it on loopback)",
@@ -168,6 +184,8 @@ func Load(cmd *cli.Command) (*Config, error) {
 		DeliveryTargetConcurrency: cmd.Int("delivery-target-concurrency"),
 		TargetDisableAfter:        cmd.Duration("target-disable-after"),
 		TransformTimeout:          cmd.Duration("transform-timeout"),
+		TransformMemoryMB:         cmd.Int("transform-memory-mb"),
+		TransformRunners:          cmd.Int("transform-runners"),
 	}
 	var err error
 	if c.LogLevel, err = ParseLogLevel(cmd.String("log-level")); err != nil {
@@ -213,6 +231,12 @@ func (c *Config) Validate() error {
 	}
 	if c.TransformTimeout <= 0 || c.TransformTimeout > 10*time.Second {
 		return fmt.Errorf("config: --transform-timeout %s must be between 0 and 10s", c.TransformTimeout)
+	}
+	if c.TransformMemoryMB < 32 || c.TransformMemoryMB > 16<<10 {
+		return fmt.Errorf("config: --transform-memory-mb %d must be between 32 and 16384", c.TransformMemoryMB)
+	}
+	if c.TransformRunners < 1 || c.TransformRunners > 64 {
+		return fmt.Errorf("config: --transform-runners %d must be between 1 and 64", c.TransformRunners)
 	}
 	if c.DeliveryTimeout <= 0 {
 		return fmt.Errorf("config: --delivery-timeout %s must be positive", c.DeliveryTimeout)

@@ -2,10 +2,17 @@ package delivery
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/scripts"
 )
+
+// TestMain lets the test binary serve as a transform runner.
+func TestMain(m *testing.M) {
+	scripts.RunnerMain()
+	os.Exit(m.Run())
+}
 
 // BenchmarkRenderAndTransform is the per-event cost of shaping a request:
 // params, headers and a nested body from templates, then a transform.
@@ -20,17 +27,14 @@ func BenchmarkRenderAndTransform(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	engine := scripts.NewEngine(scripts.Limits{})
-	script, err := engine.Compile(t.Transform)
-	if err != nil {
-		b.Fatal(err)
-	}
+	engine := scripts.NewEngine(scripts.Options{})
+	defer engine.Close()
 	vars := SampleVars()
 	ev := stringMapAny(vars)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		res := engine.Run(ctx, script, t.Render(vars), ev)
+		res := engine.Run(ctx, t.Transform, t.Render(vars), ev)
 		if res.Err != nil {
 			b.Fatal(res.Err)
 		}

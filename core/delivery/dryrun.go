@@ -67,18 +67,16 @@ type DryRunResult struct {
 }
 
 // DryRun renders the target's templates for vars, runs script (if any), and
-// reports the request that would be sent, with auth secrets redacted. The
+// reports the request that would be sent. The target's auth secrets are
+// replaced by placeholders before anything runs, so neither the script nor
+// its console output nor the answer ever holds a stored secret. The
 // signature headers, which depend on the moment of sending, are left out.
 func DryRun(ctx context.Context, engine *scripts.Engine, t *Target, script string, vars map[string]string) DryRunResult {
+	t = t.Redact()
 	req := t.Render(vars)
 	out := DryRunResult{Logs: []string{}}
 	if script != "" {
-		s, err := engine.Compile(script)
-		if err != nil {
-			out.Error = err.Error()
-			return out
-		}
-		res := engine.Run(ctx, s, req, stringMapAny(vars))
+		res := engine.Run(ctx, script, req, stringMapAny(vars))
 		out.Logs = res.Logs
 		if res.Err != nil {
 			out.Error = res.Err.Error()

@@ -147,6 +147,9 @@ func (t *Target) validate(allowPrivate bool, compile func(string) error) error {
 	}
 	if t.Transform != "" && compile != nil {
 		if err := compile(t.Transform); err != nil {
+			if se := (*scripts.Error)(nil); errors.As(err, &se) && se.Temporary() {
+				return err // the sandbox's trouble, not the script's
+			}
 			return invalid("delivery.transform", "%v", err)
 		}
 	}

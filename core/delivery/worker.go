@@ -361,14 +361,10 @@ func (w *Worker) prepareIntegration(ctx context.Context, d store.ClaimedDelivery
 	}
 	req := it.target.Render(vars)
 	if src := it.target.Transform; src != "" {
-		script, err := w.engine.Compile(src)
-		if err != nil {
-			return nil, false, permanent("transform: %v", err)
-		}
-		res := w.engine.Run(ctx, script, req, stringMapAny(vars))
+		res := w.engine.Run(ctx, src, req, stringMapAny(vars))
 		a.Logs = res.Logs
 		if res.Err != nil {
-			return nil, false, permanent("transform: %v", res.Err)
+			return nil, false, transformFailed(res.Err)
 		}
 		if res.Skipped {
 			a.Logs = append(a.Logs, "skipped: the transform returned null")
@@ -422,6 +418,24 @@ func (w *Worker) prepareSubscription(ctx context.Context, d store.ClaimedDeliver
 		headers[h.Name] = h.Value
 	}
 	return &outgoing{method: http.MethodPost, url: st.sub.URL, headers: headers, body: d.Payload, secrets: []string{st.secret}}, nil
+}
+
+// transformFailed is the attempt's error for a failed transform. The script's
+// own failures are permanent, since running it again gives the same result;
+// the sandbox's are retried.
+func transformFailed(err error) *sendError {
+	var se *scripts.Error
+	if !errors.As(err, &se) {
+		return permanent("transform: %v", err)
+	}
+	switch {
+	case se.Temporary():
+		return &sendError{err: fmt.Errorf("transform: %w", err)}
+	case se.Limit():
+		return permanent("%v", err) // "transform exceeded its memory limit …"
+	default:
+		return permanent("transform: %v", err)
+	}
 }
 
 // ForgetSubscription drops a cached subscription after a change.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -117,13 +118,12 @@ func (s *Server) validOutboundURL(u *string) (string, error) {
 
 // validDelivery parses and checks a delivery target; old is the stored one,
 // whose secrets a redacted update keeps. It returns the JSON to store.
-func (s *Server) validDelivery(raw json.RawMessage, old json.RawMessage) ([]byte, error) {
+func (s *Server) validDelivery(ctx context.Context, raw json.RawMessage, old json.RawMessage) ([]byte, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
 	t, err := delivery.ParseTarget(raw, s.AllowPrivateTargets, func(src string) error {
-		_, err := s.Engine.Compile(src)
-		return err
+		return s.Engine.Check(ctx, src)
 	})
 	if err != nil {
 		var ve *delivery.ValidationError
@@ -167,7 +167,7 @@ func (s *Server) createIntegration(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	deliveryCfg, err := s.validDelivery(req.Delivery, nil)
+	deliveryCfg, err := s.validDelivery(c.Request.Context(), req.Delivery, nil)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -262,7 +262,7 @@ func (s *Server) updateIntegration(c *gin.Context) {
 		return
 	}
 	if req.Delivery != nil {
-		d, err := s.validDelivery(req.Delivery, current.Delivery)
+		d, err := s.validDelivery(c.Request.Context(), req.Delivery, current.Delivery)
 		if err != nil {
 			s.fail(c, err)
 			return
