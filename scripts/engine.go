@@ -21,6 +21,7 @@ package scripts
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -108,8 +110,12 @@ type Engine struct {
 	opts   Options
 	limits Limits
 	log    *slog.Logger
-	jobs   chan *job
-	nextID atomic.Uint64
+	// Scripts run in the regular lane, except those that recently hit a
+	// limit: they run in a lane of their own, with one runner, so a script
+	// that keeps stalling or exhausting its runner delays only itself.
+	regular, suspect *lane
+	suspects         *lru.Cache[[sha256.Size]byte, time.Time]
+	nextID           atomic.Uint64
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -119,6 +125,22 @@ type Engine struct {
 	runs     *prometheus.CounterVec
 	restarts prometheus.Counter
 }
+
+// lane is a queue of jobs and the runners that serve it.
+type lane struct {
+	runners int
+	jobs    chan *job
+	// displaced holds jobs a dying runner never started; the lane's runners
+	// take them before new jobs, so they wait for no one's restart.
+	displaced chan *job
+}
+
+func newLane(runners int) *lane {
+	return &lane{runners: runners, jobs: make(chan *job, 4*maxBatch), displaced: make(chan *job, maxBatch*max(runners, 2))}
+}
+
+// suspectFor is how long a script that hit a limit runs in the suspect lane.
+const suspectFor = 10 * time.Minute
 
 // maxBatch bounds the jobs one runner is handed at a time.
 const maxBatch = 32
@@ -132,11 +154,12 @@ func NewEngine(opts Options) *Engine {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{
-		opts:   opts,
-		limits: opts.Limits.withDefaults(),
-		log:    opts.Log,
-		jobs:   make(chan *job, 4*maxBatch),
-		closed: make(chan struct{}),
+		opts:    opts,
+		limits:  opts.Limits.withDefaults(),
+		log:     opts.Log,
+		regular: newLane(opts.Runners),
+		suspect: newLane(1),
+		closed:  make(chan struct{}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_transform_runs_total",
 			Help: "Transform runs and checks by outcome.",
@@ -146,6 +169,7 @@ func NewEngine(opts Options) *Engine {
 			Help: "Transform runner processes started, first starts included.",
 		}),
 	}
+	e.suspects, _ = lru.New[[sha256.Size]byte, time.Time](4096)
 	for _, o := range outcomes {
 		e.runs.WithLabelValues(o)
 	}
@@ -303,8 +327,21 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 	e.startOnce.Do(e.start)
 	w.ID = e.nextID.Add(1)
 	j := &job{ctx: ctx, wire: w, done: make(chan wireResult, 1)}
+	key := sha256.Sum256([]byte(w.Script))
+	l := e.regular
+	if until, ok := e.suspects.Get(key); ok && time.Now().Before(until) {
+		l = e.suspect
+	}
+	res := e.wait(ctx, l, j)
+	if res.Err != nil && res.Err.Limit() {
+		e.suspects.Add(key, time.Now().Add(suspectFor))
+	}
+	return res
+}
+
+func (e *Engine) wait(ctx context.Context, l *lane, j *job) wireResult {
 	select {
-	case e.jobs <- j:
+	case l.jobs <- j:
 	case <-ctx.Done():
 		return wireResult{Err: errCancelled}
 	case <-e.closed:
@@ -321,12 +358,14 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 }
 
 func (e *Engine) start() {
-	for range e.opts.Runners {
-		e.slots.Add(1)
-		go func() {
-			defer e.slots.Done()
-			e.serve()
-		}()
+	for _, l := range []*lane{e.regular, e.suspect} {
+		for range l.runners {
+			e.slots.Add(1)
+			go func() {
+				defer e.slots.Done()
+				e.serve(l)
+			}()
+		}
 	}
 }
 
@@ -336,9 +375,9 @@ func (e *Engine) Close() {
 	e.slots.Wait()
 }
 
-// serve is one runner slot: it takes batches of jobs, keeps a runner
-// process for them and replaces it whenever it dies.
-func (e *Engine) serve() {
+// serve is one runner slot of lane l: it takes batches of jobs, keeps a
+// runner process for them and replaces it whenever it dies.
+func (e *Engine) serve(l *lane) {
 	var p *runner
 	defer func() {
 		if p != nil {
@@ -352,7 +391,9 @@ func (e *Engine) serve() {
 		carry = nil
 		if len(batch) == 0 {
 			select {
-			case j := <-e.jobs:
+			case j := <-l.displaced:
+				batch = append(batch, j)
+			case j := <-l.jobs:
 				batch = append(batch, j)
 			case <-e.closed:
 				return
@@ -361,7 +402,13 @@ func (e *Engine) serve() {
 	fill:
 		for len(batch) < maxBatch {
 			select {
-			case j := <-e.jobs:
+			case j := <-l.displaced:
+				batch = append(batch, j)
+				continue
+			default:
+			}
+			select {
+			case j := <-l.jobs:
 				batch = append(batch, j)
 			default:
 				break fill
@@ -375,6 +422,7 @@ func (e *Engine) serve() {
 			var err error
 			if p, err = e.spawn(); err != nil {
 				e.log.Error("start transform runner", "err", err)
+
 				for _, j := range batch {
 					j.done <- wireResult{Err: &Error{Kind: KindUnavailable, Message: "transform runner could not start"}}
 				}
@@ -388,10 +436,18 @@ func (e *Engine) serve() {
 			}
 			backoff = 100 * time.Millisecond
 		}
-		var died bool
-		carry, died = e.runBatch(p, batch)
+		left, died := e.runBatch(p, batch)
 		if died {
 			p = nil
+			// Hand the jobs the runner never started to whichever runner is
+			// free; keep what does not fit.
+			for _, j := range left {
+				select {
+				case l.displaced <- j:
+				default:
+					carry = append(carry, j)
+				}
+			}
 		}
 	}
 }
@@ -428,6 +484,10 @@ func (e *Engine) runBatch(p *runner, batch []*job) (carry []*job, died bool) {
 			if ok && res.ID == batch[i].wire.ID {
 				batch[i].done <- res
 				i++
+				if res.Retire {
+					p.stop()
+					return batch[i:], true
+				}
 				watchdog.Reset(e.limits.killAfter())
 				continue
 			}
@@ -438,7 +498,7 @@ func (e *Engine) runBatch(p *runner, batch []*job) (carry []*job, died bool) {
 			}
 			<-p.exited
 			cause := p.cause(e.limits)
-			e.log.Warn("transform runner stopped", "reason", cause.Message, "stderr", p.stderr.firstLine())
+			e.log.Warn("transform runner stopped", "reason", cause.Message, "stderr", p.stderr.reason())
 			batch[i].done <- wireResult{ID: batch[i].wire.ID, Err: cause}
 			return batch[i+1:], true
 		case <-watchdog.C:
@@ -455,7 +515,7 @@ type runner struct {
 	in       *bufio.Writer
 	results  chan wireResult // closed when the runner's output ends
 	exited   chan struct{}   // closed once the process is reaped
-	stderr   *tailBuffer
+	stderr   *headBuffer
 	timedOut atomic.Bool
 }
 
@@ -474,7 +534,7 @@ func (e *Engine) spawn() (*runner, error) {
 	// Nothing of the hub's environment (database URL, tokens) reaches a runner.
 	cmd.Env = []string{runnerEnv + "=" + string(spec), "GOMAXPROCS=1", "GOTRACEBACK=none"}
 	cmd.SysProcAttr = runnerSysProcAttr()
-	p := &runner{cmd: cmd, results: make(chan wireResult, maxBatch), exited: make(chan struct{}), stderr: &tailBuffer{max: 4 << 10}}
+	p := &runner{cmd: cmd, results: make(chan wireResult, maxBatch), exited: make(chan struct{}), stderr: &headBuffer{max: 1 << 10}}
 	cmd.Stderr = p.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -502,7 +562,7 @@ func (e *Engine) spawn() (*runner, error) {
 		}
 		p.kill(false)
 		<-p.exited
-		return nil, fmt.Errorf("scripts: runner %s did not start: %v %s", argv[0], err, p.stderr.firstLine())
+		return nil, fmt.Errorf("scripts: runner %s did not start: %v %s", argv[0], err, p.stderr.reason())
 	case <-time.After(10 * time.Second):
 		p.kill(false)
 		<-p.exited
@@ -552,46 +612,47 @@ func (p *runner) stop() {
 
 // cause explains why a runner died while running a job.
 func (p *runner) cause(l Limits) *Error {
-	switch tail := p.stderr.String(); {
+	switch reason := p.stderr.reason(); {
 	case p.timedOut.Load():
 		return timeLimitError(l)
-	case strings.Contains(tail, "out of memory"), strings.Contains(tail, "stack exceeds"), strings.Contains(tail, "stack overflow"):
+	case strings.Contains(reason, "out of memory"), strings.Contains(reason, "cannot allocate memory"),
+		strings.Contains(reason, "stack exceeds"), strings.Contains(reason, "stack overflow"):
 		return memoryLimitError(l)
 	default:
 		return &Error{Kind: KindCrashed, Message: "transform stopped its runner unexpectedly"}
 	}
 }
 
-// tailBuffer keeps the first line and the last bytes written to it.
-type tailBuffer struct {
-	mu    sync.Mutex
-	max   int
-	first string
-	buf   []byte
+// headBuffer keeps the first bytes a runner writes to stderr, where Go
+// puts the reason of a fatal error ("fatal error: runtime: out of memory")
+// before the goroutine dump that follows; the rest is dropped.
+type headBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
 }
 
-func (t *tailBuffer) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.first == "" {
-		line, _, _ := strings.Cut(string(b[:min(len(b), 512)]), "\n")
-		t.first = line
-	}
-	t.buf = append(t.buf, b...)
-	if len(t.buf) > t.max {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-t.max:]...)
+func (h *headBuffer) Write(b []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if room := h.max - len(h.buf); room > 0 {
+		h.buf = append(h.buf, b[:min(len(b), room)]...)
 	}
 	return len(b), nil
 }
 
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
+func (h *headBuffer) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return string(h.buf)
 }
 
-func (t *tailBuffer) firstLine() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.first
+// reason is the first line that says why the runner ended.
+func (h *headBuffer) reason() string {
+	for _, line := range strings.Split(h.String(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			return line
+		}
+	}
+	return ""
 }

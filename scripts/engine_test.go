@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func TestMain(m *testing.M) {
 
 func newTestEngine(t testing.TB, l Limits) *Engine {
 	t.Helper()
-	e := NewEngine(Options{Limits: l})
+	e := NewEngine(Options{Limits: l, Log: slog.Default()})
 	t.Cleanup(e.Close)
 	return e
 }

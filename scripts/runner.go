@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
+	"runtime/metrics"
 )
 
 // runnerEnv marks a process the hub started as a transform runner; its
@@ -45,9 +45,8 @@ func RunnerMain() {
 // fresh runtime, each result flushed as soon as it is ready so that the
 // hub's watchdog sees progress job by job.
 func serveRunner(in io.Reader, out io.Writer, l Limits) error {
-	// Collect well before the OS limit, so that garbage never kills a runner.
-	debug.SetMemoryLimit(l.MemoryBytes / 2)
 	ev := newEvaluator(l)
+	retireAt := mappedBytes() + l.MemoryBytes/2
 	r := bufio.NewReaderSize(in, 64<<10)
 	w := bufio.NewWriterSize(out, 64<<10)
 	// Hello: the hub waits for it before handing over jobs, so a runner's
@@ -65,13 +64,29 @@ func serveRunner(in io.Reader, out io.Writer, l Limits) error {
 			return err
 		}
 		res := runJob(ev, &job)
+		// Go keeps the memory a run grew its heap to, and the OS limit
+		// counts it. A runner past half its limit retires rather than let
+		// the next job, someone else's perhaps, hit the limit in its stead.
+		res.Retire = mappedBytes() > retireAt
 		if err := writeFrame(w, res); err != nil {
 			return err
 		}
 		if err := w.Flush(); err != nil {
 			return err
 		}
+		if res.Retire {
+			return nil
+		}
 	}
+}
+
+var mappedSample = []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+
+// mappedBytes is the memory the Go runtime has mapped, which is what the
+// runner's OS limit counts.
+func mappedBytes() int64 {
+	metrics.Read(mappedSample)
+	return int64(mappedSample[0].Value.Uint64())
 }
 
 func runJob(ev *evaluator, job *wireJob) (res wireResult) {

@@ -34,6 +34,9 @@ type wireResult struct {
 	Skipped bool         `json:"skipped,omitempty"`
 	Logs    []string     `json:"logs,omitempty"`
 	Err     *Error       `json:"error,omitempty"`
+	// Retire says the runner exits after this result: the job left it
+	// holding too much memory to run another safely.
+	Retire bool `json:"retire,omitempty"`
 }
 
 type wireRequest struct {

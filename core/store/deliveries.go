@@ -172,6 +172,7 @@ type DisabledTarget struct {
 func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, disableAfter time.Duration) ([]bool, []DisabledTarget, error) {
 	held := make([]bool, len(outcomes))
 	var disabled []DisabledTarget
+	var finished []string
 	unlock := s.lockWrites()
 	defer unlock()
 	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
@@ -190,7 +191,7 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 			o          *AttemptOutcome
 		}
 		targets := map[string]*health{}
-		var finished []any // ordering keys whose head is done
+		finished = finished[:0] // ordering keys whose head is done
 		var ins strings.Builder
 		args := make([]any, 0, len(outcomes)*9)
 		for i := range outcomes {
@@ -230,11 +231,10 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 				return err
 			}
 		}
-		if len(finished) > 0 {
-			// Let the next delivery of each finished conversation be claimed.
-			q := `UPDATE deliveries SET held = ? WHERE held = ? AND id IN (SELECT MIN(id) FROM deliveries
-				WHERE status = ? AND ordering_key IN (` + placeholders(len(finished)) + `) GROUP BY ordering_key)`
-			if _, err := tx.ExecContext(ctx, s.rebind(q), append([]any{false, true, domain.DeliveryPending}, finished...)...); err != nil {
+		if len(finished) > 0 && s.dialect != "postgres" {
+			// Let the next delivery of each finished conversation be
+			// claimed; on PostgreSQL, after the commit (see releaseHeadsAfterCommit).
+			if err := s.releaseHeadsOf(ctx, tx.ExecContext, finished); err != nil {
 				return err
 			}
 		}
@@ -266,6 +266,7 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: record %d attempts: %w", len(outcomes), err)
 	}
+	s.releaseHeadsAfterCommit(ctx, finished)
 	return held, disabled, nil
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -48,4 +49,79 @@ func TestReleaseHeadsRepairsAWrongHold(t *testing.T) {
 			t.Fatalf("after the sweep claimed %+v", ds)
 		}
 	})
+}
+
+// TestHoldsReleasedAfterCommit plays both orders in which a writer holding
+// a new delivery and a worker finishing the one before it can commit on
+// PostgreSQL, each unable to see the other's uncommitted row. Either way
+// the new delivery is claimable at once, without the repair sweep.
+func TestHoldsReleasedAfterCommit(t *testing.T) {
+	url := storetest.Postgres(t)
+	if url == "" {
+		t.Skip("needs PostgreSQL: SQLite runs one write transaction at a time")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, writerFirst := range []bool{true, false} {
+		key := fmt.Sprintf("k:%v", writerFirst)
+		now := time.Now().UTC()
+		first := deliveryRow{ID: NewID(), WorkspaceID: "w", IntegrationID: "i", EventType: "message", Payload: "{}", TargetType: domain.TargetSubscription,
+			SubscriptionID: "s", OrderingKey: key, Status: domain.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+		if err := s.db.Create(&first).Error; err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := s.ClaimDeliveries(ctx, "w1", 10, time.Minute)
+		if err != nil || len(claimed) != 1 {
+			t.Fatalf("claim the first: %v %v", claimed, err)
+		}
+
+		// The writer inserts the next delivery of the key: held, since the
+		// first is pending as far as it can see.
+		writer := s.db.Begin()
+		ev := &domain.OutboundEvent{WorkspaceID: "w", IntegrationID: "i", Conversation: domain.Conversation{ID: "c"}}
+		heldKeys, err := insertDeliveries(ctx, gormExec(writer), s.gormQueryRow(writer), ev,
+			[]NewDelivery{{TargetType: domain.TargetSubscription, SubscriptionID: "s", OrderingKey: key, EventType: "message", Payload: []byte("{}")}}, now)
+		if err != nil || len(heldKeys) != 1 {
+			t.Fatalf("insert: held %v, %v", heldKeys, err)
+		}
+		// The worker finishes the first in its own transaction.
+		finish := func() {
+			out := []AttemptOutcome{{Delivery: claimed[0], Attempt: domain.Attempt{N: 1, At: now}, Status: domain.DeliverySucceeded}}
+			worker, err := s.sql.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.finishClaims(ctx, worker, out, now); err != nil {
+				t.Fatal(err)
+			}
+			if err := worker.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			s.releaseHeadsAfterCommit(ctx, []string{key})
+		}
+		commitWriter := func() {
+			if err := writer.Commit().Error; err != nil {
+				t.Fatal(err)
+			}
+			s.releaseHeadsAfterCommit(ctx, heldKeys)
+		}
+		if writerFirst {
+			commitWriter()
+			finish()
+		} else {
+			finish()
+			commitWriter()
+		}
+		next, err := s.ClaimDeliveries(ctx, "w1", 10, time.Minute)
+		if err != nil || len(next) != 1 || next[0].OrderingKey != key {
+			t.Errorf("writer first %v: the next delivery is not claimable: %+v %v", writerFirst, next, err)
+		}
+	}
 }

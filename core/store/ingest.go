@@ -68,6 +68,8 @@ type Ingester struct {
 	s     *Store
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
+	// heldKeys are the ordering keys of deliveries the batch held.
+	heldKeys []string
 }
 
 // maxCachedStatements bounds an Ingester's prepared statements.
@@ -108,9 +110,11 @@ func (in *Ingester) Ingest(ctx context.Context, items []IngestItem) ([]IngestRes
 	for try := 0; try < 5; try++ {
 		var results []IngestResult
 		var p *pendingThreads
+		in.heldKeys = in.heldKeys[:0]
 		results, p, err = in.ingestTx(ctx, items)
 		if err == nil {
 			in.s.threads.merge(p)
+			in.s.releaseHeadsAfterCommit(ctx, in.heldKeys)
 			return results, nil
 		}
 		if !isRetryable(err) || ctx.Err() != nil {
@@ -293,9 +297,11 @@ func (in *Ingester) fanout(ctx context.Context, items []IngestItem, msgs []pendi
 		if len(ds) == 0 {
 			continue
 		}
-		if err := insertDeliveries(ctx, in.exec, in.queryRow, ev, ds, t); err != nil {
+		keys, err := insertDeliveries(ctx, in.exec, in.queryRow, ev, ds, t)
+		if err != nil {
 			return err
 		}
+		in.heldKeys = append(in.heldKeys, keys...)
 		results[pm.item].Deliveries += len(ds)
 	}
 	return nil

@@ -41,6 +41,7 @@ func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversat
 		CreatedAt:      t,
 	}
 	queued := 0
+	var heldKeys []string
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		m := row.domain()
 		ev := &domain.OutboundEvent{Kind: domain.OutboundMessage, WorkspaceID: conv.WorkspaceID, IntegrationID: conv.IntegrationID,
@@ -63,10 +64,12 @@ func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversat
 			return err
 		}
 		queued = len(ds)
-		return insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
+		heldKeys, err = insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
+		return err
 	})
 	if err != nil {
 		return domain.Message{}, 0, fmt.Errorf("store: create outbound message: %w", err)
 	}
+	s.releaseHeadsAfterCommit(ctx, heldKeys)
 	return row.domain(), queued, nil
 }

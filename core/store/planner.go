@@ -69,9 +69,12 @@ type queryRowFunc func(ctx context.Context, q string, args ...any) *sql.Row
 // insertDeliveries writes deliveries with multi-row inserts. An ordered
 // delivery is held when an earlier delivery of its ordering key is pending;
 // holding is only an index hint for the claim, which checks order itself.
-func insertDeliveries(ctx context.Context, exec execFunc, queryRow queryRowFunc, ev *domain.OutboundEvent, ds []NewDelivery, t time.Time) error {
+// It returns the ordering keys of the deliveries it held, which the caller
+// passes to releaseHeadsAfterCommit once the transaction has committed.
+func insertDeliveries(ctx context.Context, exec execFunc, queryRow queryRowFunc, ev *domain.OutboundEvent, ds []NewDelivery, t time.Time) ([]string, error) {
 	const cols = 15
 	held := make([]bool, len(ds))
+	var heldKeys []string
 	for i, d := range ds {
 		if d.OrderingKey == "" || d.Status == domain.DeliveryFailed {
 			continue
@@ -81,8 +84,9 @@ func insertDeliveries(ctx context.Context, exec execFunc, queryRow queryRowFunc,
 		switch {
 		case err == nil:
 			held[i] = true
+			heldKeys = append(heldKeys, d.OrderingKey)
 		case err != sql.ErrNoRows:
-			return fmt.Errorf("insert deliveries: find earlier deliveries: %w", err)
+			return nil, fmt.Errorf("insert deliveries: find earlier deliveries: %w", err)
 		}
 	}
 	for start := 0; start < len(ds); start += maxRowsPerInsert {
@@ -108,8 +112,43 @@ func insertDeliveries(ctx context.Context, exec execFunc, queryRow queryRowFunc,
 				d.TargetType, d.SubscriptionID, d.OrderingKey, held[start+i], status, d.LastError, t, t, t)
 		}
 		if _, err := exec(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("insert deliveries: %w", err)
+			return nil, fmt.Errorf("insert deliveries: %w", err)
 		}
 	}
-	return nil
+	return heldKeys, nil
+}
+
+// releaseHeadsAfterCommit clears the hold of the first pending delivery of
+// each key, once the transactions that held or finished deliveries of those
+// keys have committed.
+//
+// On PostgreSQL a writer may hold a new delivery because it saw an earlier
+// one pending, while the worker finishing that earlier one, in a
+// transaction the writer cannot see, releases the head it can see, which is
+// not the new one yet. Each side releases again after its own commit: of
+// two transactions, one commits first, so the other's release, made after
+// its own later commit, sees both. No hold waits for the repair sweep.
+// SQLite runs one write transaction at a time, so there the release inside
+// the transaction is enough.
+func (s *Store) releaseHeadsAfterCommit(ctx context.Context, keys []string) {
+	if s.dialect != "postgres" || len(keys) == 0 {
+		return
+	}
+	if err := s.releaseHeadsOf(ctx, s.sql.ExecContext, keys); err != nil {
+		// The repair sweep releases them later.
+		s.log.Warn("release delivery heads", "keys", len(keys), "err", err)
+	}
+}
+
+// releaseHeadsOf clears the hold of the first pending delivery of each key.
+func (s *Store) releaseHeadsOf(ctx context.Context, exec func(context.Context, string, ...any) (sql.Result, error), keys []string) error {
+	args := make([]any, 0, len(keys)+3)
+	args = append(args, false, true, domain.DeliveryPending)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	q := `UPDATE deliveries SET held = ? WHERE held = ? AND id IN (SELECT MIN(id) FROM deliveries
+		WHERE status = ? AND ordering_key IN (` + placeholders(len(keys)) + `) GROUP BY ordering_key)`
+	_, err := exec(ctx, s.rebind(q), args...)
+	return err
 }

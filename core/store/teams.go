@@ -53,6 +53,7 @@ func (s *Store) TransferConversation(ctx context.Context, workspaceID, conversat
 	}
 	queued := 0
 	t := now()
+	var heldKeys []string
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Model(&conversationRow{}).Where("id = ?", conv.ID).Update("team_id", team.ID).Error; err != nil {
 			return err
@@ -70,11 +71,13 @@ func (s *Store) TransferConversation(ctx context.Context, workspaceID, conversat
 			return err
 		}
 		queued = len(ds)
-		return insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
+		heldKeys, err = insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
+		return err
 	})
 	if err != nil {
 		return domain.Conversation{}, 0, fmt.Errorf("store: transfer conversation %s: %w", conversationID, err)
 	}
+	s.releaseHeadsAfterCommit(ctx, heldKeys)
 	return conv, queued, nil
 }
 
@@ -90,6 +93,7 @@ func (s *Store) EndConversation(ctx context.Context, workspaceID, conversationID
 	}
 	queued := 0
 	t := now()
+	var heldKeys []string
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&conversationRow{}).Where("id = ? AND status = ?", conv.ID, domain.ConversationOpen).
 			Updates(map[string]any{"status": domain.ConversationEnded, "ended_at": t})
@@ -111,7 +115,8 @@ func (s *Store) EndConversation(ctx context.Context, workspaceID, conversationID
 			return err
 		}
 		queued = len(ds)
-		return insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
+		heldKeys, err = insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
+		return err
 	})
 	if errors.Is(err, ErrConflict) {
 		return conv, 0, ErrConflict
@@ -119,5 +124,6 @@ func (s *Store) EndConversation(ctx context.Context, workspaceID, conversationID
 	if err != nil {
 		return domain.Conversation{}, 0, fmt.Errorf("store: end conversation %s: %w", conversationID, err)
 	}
+	s.releaseHeadsAfterCommit(ctx, heldKeys)
 	return conv, queued, nil
 }

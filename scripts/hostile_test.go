@@ -1,0 +1,171 @@
+package scripts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The hostile-script suite: what a workspace admin who means harm would
+// save as a transform. Each case must fail alone, with an error that says
+// which limit it hit, within a bounded time, and leave the engine serving
+// everyone else.
+
+const goodScript = "function transform(r, e) { r.body = {ok: e.content}; return r; }"
+
+// wantLimit runs src and checks the error kind, and that the engine then
+// still runs a good script.
+func wantLimit(t *testing.T, e *Engine, src string, kinds ...string) {
+	t.Helper()
+	start := time.Now()
+	res := e.Run(context.Background(), src, baseRequest(), sampleEvent)
+	took := time.Since(start)
+	var se *Error
+	if !errors.As(res.Err, &se) {
+		t.Fatalf("err = %v, want one of %v", res.Err, kinds)
+	}
+	ok := false
+	for _, k := range kinds {
+		ok = ok || se.Kind == k
+	}
+	if !ok {
+		t.Errorf("error = %s %q, want kind %v", se.Kind, se.Message, kinds)
+	}
+	if !strings.HasPrefix(se.Message, "transform exceeded its") {
+		t.Errorf("message = %q, want it to name the limit", se.Message)
+	}
+	// Far above the kill deadline: only a limit that does not hold fails this.
+	if took > 15*time.Second {
+		t.Errorf("took %s", took)
+	}
+	t.Logf("%s after %s: %s", se.Kind, took.Round(time.Millisecond), se.Message)
+	if res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent); res.Err != nil {
+		t.Errorf("the next run failed: %v", res.Err)
+	}
+}
+
+func TestHostileMemory(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 4 * time.Second, MemoryBytes: 64 << 20})
+	for _, tt := range []struct{ name, src string }{
+		{"grow length then sort", "function transform(r) { var a = []; a.length = 1e9; a.sort(); return r; }"},
+		{"fill a huge array", "function transform(r) { new Array(2e8).fill(0); return r; }"},
+		{"repeat", "function transform(r) { r.body = 'x'.repeat(1 << 30); return r; }"},
+		{"double a string", "function transform(r) { var s = 'xy'; for (;;) s = s + s; }"},
+		{"typed array", "function transform(r) { new Float64Array(1e9); return r; }"},
+		{"keep objects", "function transform(r) { var a = []; for (;;) a.push({i: a.length, s: 'abcdefgh' + a.length}); }"},
+		{"at the top level", "var big = new Array(2e8).fill(1);\nfunction transform(r) { return r; }"},
+	} {
+		t.Run(tt.name, func(t *testing.T) { wantLimit(t, e, tt.src, KindMemory) })
+	}
+}
+
+func TestHostileNativeStalls(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 100 * time.Millisecond, MemoryBytes: 256 << 20})
+	for _, tt := range []struct{ name, src string }{
+		// A lookaround sends goja to its backtracking engine, which no
+		// interrupt reaches: in-process, this one ran for tens of seconds.
+		{"backtracking regexp", "function transform(r) { /^(?=a)(a+)+$/.test('a'.repeat(40) + 'b'); return r; }"},
+		{"backtracking regexp with lookahead", "function transform(r) { /^(a+)+(?!x)$/.test('a'.repeat(40) + 'b'); return r; }"},
+		{"join a huge array", "function transform(r) { var a = []; a.length = 3e7; r.body = a.join('abc').length; return r; }"},
+		{"sort with a slow comparator", "function transform(r) { var a = []; for (var i = 0; i < 1e6; i++) a.push(i); a.sort(function (x, y) { for (var j = 0; j < 100; j++); return y - x; }); return r; }"},
+	} {
+		// Each case hits the time limit, or for a native one the memory cap
+		// first; either way the run fails alone and in bounded time.
+		t.Run(tt.name, func(t *testing.T) { wantLimit(t, e, tt.src, KindTimeout, KindMemory) })
+	}
+}
+
+func TestNoStateCrossesRuns(t *testing.T) {
+	e := newTestEngine(t, Limits{})
+	// The same text, as two workspaces might both save it: each run must
+	// see fresh globals and pristine built-ins.
+	src := `var seen = [];
+function transform(r, e) {
+  globalThis.count = (globalThis.count || 0) + 1;
+  seen.push(e.content);
+  var before = [typeof Object.prototype.stolen, typeof Array.prototype.mine, JSON.stringify.name, String(Math.random === Math.random)];
+  Object.prototype.stolen = e.content;
+  Array.prototype.mine = function () { return e.content; };
+  JSON.stringify = function () { return "hijacked by " + e.content; };
+  r.body = {count: globalThis.count, seen: seen.slice(), before: before};
+  return r;
+}`
+	for i, who := range []string{"workspace A's secret", "workspace B", "workspace A's secret"} {
+		ev := map[string]any{"content": who}
+		res := e.Run(context.Background(), src, baseRequest(), ev)
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		got := fmt.Sprint(body(t, res.Request))
+		want := fmt.Sprint(map[string]any{"count": 1.0, "seen": []any{who}, "before": []any{"undefined", "undefined", "stringify", "true"}})
+		if got != want {
+			t.Errorf("run %d saw state of an earlier run: %s, want %s", i, got, want)
+		}
+	}
+}
+
+// TestConcurrentCancellations: runs whose callers give up, beside runs
+// that must all succeed. A cancellation must never reach another run.
+func TestConcurrentCancellations(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 200 * time.Millisecond})
+	var wg sync.WaitGroup
+	failures := make(chan error, 200)
+	for i := range 60 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%5)*time.Millisecond)
+			defer cancel()
+			e.Run(ctx, "function transform(r) { var x = 0; for (var i = 0; i < 1e5; i++) x += i; return r; }", baseRequest(), sampleEvent)
+		}()
+		go func() {
+			defer wg.Done()
+			if res := e.Run(context.Background(), goodScript, baseRequest(), map[string]any{"content": i}); res.Err != nil {
+				failures <- res.Err
+			} else if b := body(t, res.Request).(map[string]any); b["ok"] != float64(i) {
+				failures <- fmt.Errorf("run %d got %v", i, b)
+			}
+		}()
+	}
+	wg.Wait()
+	close(failures)
+	for err := range failures {
+		t.Error(err)
+	}
+}
+
+// TestBombBesideGoodRuns: a memory bomb and an endless native stall share
+// runners, and so batches, with good runs; only the bombs fail.
+func TestBombBesideGoodRuns(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 100 * time.Millisecond, MemoryBytes: 64 << 20})
+	bombs := []string{
+		"function transform(r) { new Array(2e8).fill(0); return r; }",
+		"function transform(r) { /^(?=a)(a+)+$/.test('a'.repeat(40) + 'b'); return r; }",
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 400)
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%25 == 0 {
+				if res := e.Run(context.Background(), bombs[(i/25)%2], baseRequest(), sampleEvent); res.Err == nil {
+					errs <- fmt.Errorf("bomb %d succeeded", i)
+				}
+				return
+			}
+			if res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent); res.Err != nil {
+				errs <- fmt.Errorf("good run %d: %v", i, res.Err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
