@@ -10,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"context"
 	"github.com/switchboardhq/switchboard/core/apptest"
+	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/store/storetest"
 )
 
@@ -425,4 +429,84 @@ func TestSigningSecretRotationSignsWithBoth(t *testing.T) {
 	if err := verifyStandardWebhook("whsec_"+strings.Repeat("A", 44), after.Header, after.Body); err == nil {
 		t.Error("a wrong secret verified")
 	}
+}
+
+// TestShutdownReleasesUnsentClaims: a hub stopped in the middle of a
+// backlog finishes the attempts in flight and gives back, at once, the
+// claims it took but never attempted, so its successor sends them without
+// waiting out their lease.
+func TestShutdownReleasesUnsentClaims(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		const concurrency = 2
+		rc := apptest.NewReceiver(t)
+		unblock := make(chan struct{})
+		var once sync.Once
+		release := func() { once.Do(func() { close(unblock) }) }
+		defer release()
+		rc.Respond = func(int, *apptest.Received) apptest.Reply { <-unblock; return apptest.Reply{} }
+		h := apptest.Start(t, dbURL, func(c *config.Config) {
+			c.DeliveryConcurrency, c.DeliveryTargetConcurrency = concurrency, concurrency
+		})
+		in := h.CreateIntegration(map[string]any{"name": "backlog", "kind": "custom", "outboundUrl": rc.URL + "/hook"})
+		for i := range 8 {
+			reply(t, h, startConversation(t, h, in, fmt.Sprint("backlog-", i)), "x")
+		}
+		// Two attempts in flight (the receiver holds them), two more claimed
+		// into the worker's queue.
+		rc.WaitFor(t, concurrency, 10*time.Second)
+		ctx := context.Background()
+		ws, err := h.App.Store.EnsureWorkspace(ctx, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		leased := func() (n int) {
+			ds, _, err := h.App.Store.Deliveries(ctx, ws.ID, store.DeliveryFilter{IntegrationID: in.ID, Status: "pending"}, domain.Page{Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range ds {
+				if time.Until(d.NextAttemptAt) > 5*time.Second { // a claim's lease, not a retry due now
+					n++
+				}
+			}
+			return n
+		}
+		apptest.Eventually(t, 5*time.Second, func() error {
+			if n := leased(); n != 2*concurrency {
+				return fmt.Errorf("%d claimed", n)
+			}
+			return nil
+		})
+
+		stopped := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			stopped <- h.App.Shutdown(ctx)
+		}()
+		// Only the attempts in flight still hold their claims.
+		apptest.Eventually(t, 5*time.Second, func() error {
+			if n := leased(); n != concurrency {
+				return fmt.Errorf("%d deliveries still claimed during shutdown, want the %d in flight", n, concurrency)
+			}
+			return nil
+		})
+		release()
+		if err := <-stopped; err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+		if got := len(rc.Requests()); got != concurrency {
+			t.Errorf("the stopping hub sent %d, want only the %d in flight", got, concurrency)
+		}
+
+		// Its successor sends the rest now, not after the lease.
+		next := apptest.Start(t, dbURL)
+		apptest.Eventually(t, 5*time.Second, func() error {
+			if got := len(rc.Requests()); got != 8 {
+				return fmt.Errorf("receiver has %d of 8", got)
+			}
+			return nil
+		})
+		_ = next
+	})
 }

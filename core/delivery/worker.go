@@ -120,8 +120,8 @@ func (w *Worker) Notify() {
 	}
 }
 
-// Run claims and sends deliveries until ctx ends, then finishes the
-// attempts in flight and records them.
+// Run claims and sends deliveries until ctx ends, then releases the claims
+// it has not started, finishes the attempts in flight and records them.
 //
 // A fixed pool of senders takes deliveries from a local queue. The queue is
 // refilled by claiming in batches whenever it falls below half its size, so
@@ -154,7 +154,9 @@ func (w *Worker) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		// Claim when the queue is at most half full: big batches, no idle senders.
 		if room := cap(queue) - len(queue); room >= cap(queue)/2 {
-			claimed, err := w.store.ClaimDeliveries(ctx, w.opts.ID, room, lease)
+			// A claim is not cancelled half-way: one whose answer was lost
+			// would leave its rows unsent until the lease ran out.
+			claimed, err := w.store.ClaimDeliveries(context.WithoutCancel(ctx), w.opts.ID, room, lease)
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("claim deliveries", "err", err)
 			}
@@ -173,7 +175,26 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-time.After(w.opts.PollInterval):
 		}
 	}
+	// Claims not yet attempted go back at once, rather than wait out their
+	// lease: another process, or this one's successor, sends them.
+	var unsent []string
+drain:
+	for {
+		select {
+		case d := <-queue:
+			unsent = append(unsent, d.ID)
+		default:
+			break drain
+		}
+	}
 	close(queue)
+	if len(unsent) > 0 {
+		if err := w.store.ReleaseClaims(context.WithoutCancel(ctx), w.opts.ID, unsent); err != nil {
+			w.log.Error("release unsent claims", "count", len(unsent), "err", err)
+		} else {
+			w.log.Info("released unsent claims", "count", len(unsent))
+		}
+	}
 	senders.Wait()
 	close(outcomes)
 	<-recorded

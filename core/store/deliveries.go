@@ -138,6 +138,26 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, l
 	return out, nil
 }
 
+// ReleaseClaims gives back claims worker holds but has not attempted, so
+// they are due again now.
+func (s *Store) ReleaseClaims(ctx context.Context, worker string, ids []string) error {
+	unlock := s.lockWrites()
+	defer unlock()
+	for start := 0; start < len(ids); start += maxRowsPerInsert {
+		chunk := ids[start:min(start+maxRowsPerInsert, len(ids))]
+		args := []any{now(), worker, domain.DeliveryPending}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		q := `UPDATE deliveries SET claimed_until = NULL, claimed_by = '', next_attempt_at = ?
+			WHERE claimed_by = ? AND status = ? AND id IN (` + placeholders(len(chunk)) + `)`
+		if _, err := s.sql.ExecContext(ctx, s.rebind(q), args...); err != nil {
+			return fmt.Errorf("store: release %d claims: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
+
 // AttemptOutcome is the result of one attempt and what follows from it.
 type AttemptOutcome struct {
 	Delivery ClaimedDelivery
