@@ -48,7 +48,7 @@ func TestParseDatabaseURL(t *testing.T) {
 func TestValidate(t *testing.T) {
 	valid := func() *Config {
 		return &Config{Addr: "127.0.0.1:8080", DatabaseURL: "sqlite://x.db", RetrySchedule: []time.Duration{0}, MaxBodyBytes: 1 << 20,
-			DeliveryConcurrency: 1, DeliveryTimeout: time.Second, DeliveryTargetConcurrency: 1, TransformTimeout: time.Second, LogFormat: "text"}
+			DeliveryConcurrency: 1, DeliveryTimeout: time.Second, DeliveryTargetConcurrency: 1, TransformTimeout: time.Second, TransformMemoryMB: 128, TransformRunners: 2, LogFormat: "text"}
 	}
 	if err := valid().Validate(); err != nil {
 		t.Fatalf("valid config refused: %v", err)
@@ -61,6 +61,8 @@ func TestValidate(t *testing.T) {
 		"concurrency": func(c *Config) { c.DeliveryConcurrency = 0 },
 		"timeout":     func(c *Config) { c.DeliveryTimeout = 0 },
 		"transform":   func(c *Config) { c.TransformTimeout = time.Minute },
+		"memory":      func(c *Config) { c.TransformMemoryMB = 8 },
+		"runners":     func(c *Config) { c.TransformRunners = 0 },
 		"disable":     func(c *Config) { c.TargetDisableAfter = -time.Second },
 		"log format":  func(c *Config) { c.LogFormat = "xml" },
 	} {
