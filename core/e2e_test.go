@@ -91,6 +91,9 @@ func TestAgentReplyRetriedUntilReceiverUp(t *testing.T) {
 			deliveryID = list.Deliveries[0].ID
 			return nil
 		})
+		if st := replyStatus(t, h, conv); st != "queued" {
+			t.Errorf("reply status while its delivery is pending = %q, want queued", st)
+		}
 
 		// Now the receiver comes up.
 		type received struct {
@@ -151,7 +154,25 @@ func TestAgentReplyRetriedUntilReceiverUp(t *testing.T) {
 			}
 			return nil
 		})
+		// The reply's status follows its delivery.
+		if st := replyStatus(t, h, conv); st != "sent" {
+			t.Errorf("reply status after its delivery succeeded = %q, want sent", st)
+		}
 	})
+}
+
+// replyStatus is the status of the one outbound message in conv.
+func replyStatus(t *testing.T, h *apptest.Hub, conv string) string {
+	t.Helper()
+	var msgs struct{ Messages []struct{ Direction, Status string } }
+	h.Admin("GET", "/api/conversations/"+conv+"/messages", nil).JSON(t, &msgs)
+	for _, m := range msgs.Messages {
+		if m.Direction == "outbound" {
+			return m.Status
+		}
+	}
+	t.Fatalf("no outbound message in %+v", msgs.Messages)
+	return ""
 }
 
 func TestReplyWithoutTargetIsStoredOnly(t *testing.T) {

@@ -100,8 +100,29 @@ const (
 const (
 	MessageReceived = "received"
 	MessageStored   = "stored"
-	MessageQueued   = "queued"
+	// An outbound message is queued until its delivery to the integration's
+	// target ends: sent, failed (failed or dead), or skipped by the transform.
+	MessageQueued  = "queued"
+	MessageSent    = "sent"
+	MessageFailed  = "failed"
+	MessageSkipped = "skipped"
 )
+
+// MessageStatusOf is the status an outbound message takes when its
+// delivery reaches deliveryStatus; "" while the delivery is pending.
+func MessageStatusOf(deliveryStatus string) string {
+	switch deliveryStatus {
+	case DeliverySucceeded:
+		return MessageSent
+	case DeliveryFailed, DeliveryDead:
+		return MessageFailed
+	case DeliverySkipped:
+		return MessageSkipped
+	case DeliveryPending:
+		return MessageQueued
+	}
+	return ""
+}
 
 // Message is one message in a conversation.
 type Message struct {

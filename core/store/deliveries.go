@@ -77,6 +77,9 @@ func (s *Store) RetryDelivery(ctx context.Context, workspaceID, id string) (doma
 		}
 		return d, fmt.Errorf("store: retry delivery %s in status %s: %w", id, d.Status, ErrConflict)
 	}
+	if err := s.requeueReplies(ctx, workspaceID); err != nil {
+		return domain.Delivery{}, err
+	}
 	return s.Delivery(ctx, workspaceID, id)
 }
 
@@ -211,7 +214,8 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 			o          *AttemptOutcome
 		}
 		targets := map[string]*health{}
-		finished = finished[:0] // ordering keys whose head is done
+		replies := map[string][]any{} // message status → outbound messages whose delivery ended
+		finished = finished[:0]       // ordering keys whose head is done
 		var ins strings.Builder
 		args := make([]any, 0, len(outcomes)*9)
 		for i := range outcomes {
@@ -237,6 +241,10 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 			if o.Status != domain.DeliveryPending && d.OrderingKey != "" {
 				finished = append(finished, d.OrderingKey)
 			}
+			if d.TargetType == domain.TargetIntegration && d.EventType == domain.EventMessageSent && d.MessageID != "" && o.Status != domain.DeliveryPending {
+				st := domain.MessageStatusOf(o.Status)
+				replies[st] = append(replies[st], d.MessageID)
+			}
 			key := d.TargetType + ":" + targetID(d)
 			h := targets[key]
 			if h == nil {
@@ -249,6 +257,13 @@ func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 		if len(args) > 0 {
 			if _, err := tx.ExecContext(ctx, s.rebind(ins.String()), args...); err != nil {
 				return err
+			}
+		}
+		// An agent reply's status follows its delivery.
+		for st, ids := range replies {
+			q := `UPDATE messages SET status = ? WHERE id IN (` + placeholders(len(ids)) + `)`
+			if _, err := tx.ExecContext(ctx, s.rebind(q), append([]any{st}, ids...)...); err != nil {
+				return fmt.Errorf("update reply status: %w", err)
 			}
 		}
 		if len(finished) > 0 && s.dialect != "postgres" {
@@ -465,5 +480,23 @@ func (s *Store) RetryDeliveries(ctx context.Context, workspaceID string, f Retry
 	if res.Error != nil {
 		return 0, fmt.Errorf("store: retry deliveries: %w", res.Error)
 	}
+	if res.RowsAffected > 0 {
+		if err := s.requeueReplies(ctx, workspaceID); err != nil {
+			return 0, err
+		}
+	}
 	return res.RowsAffected, nil
+}
+
+// requeueReplies puts agent replies whose delivery is pending again (after
+// a retry by hand) back to queued.
+func (s *Store) requeueReplies(ctx context.Context, workspaceID string) error {
+	err := s.db.WithContext(ctx).Exec(`UPDATE messages SET status = ? WHERE workspace_id = ? AND status IN (?, ?) AND id IN
+		(SELECT message_id FROM deliveries WHERE workspace_id = ? AND status = ? AND target_type = ? AND event_type = ?)`,
+		domain.MessageQueued, workspaceID, domain.MessageFailed, domain.MessageSkipped,
+		workspaceID, domain.DeliveryPending, domain.TargetIntegration, domain.EventMessageSent).Error
+	if err != nil {
+		return fmt.Errorf("store: requeue replies: %w", err)
+	}
+	return nil
 }
