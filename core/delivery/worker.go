@@ -39,7 +39,9 @@ type Options struct {
 	Concurrency       int
 	TargetConcurrency int
 	Timeout           time.Duration
-	AllowPrivate      bool
+	// Guard decides which addresses may be reached; nil refuses every
+	// address outside the public internet.
+	Guard *Guard
 	// DisableAfter disables a target that has failed continuously this long (0: never).
 	DisableAfter time.Duration
 	PollInterval time.Duration
@@ -85,13 +87,16 @@ func NewWorker(s *store.Store, p *Planner, engine *scripts.Engine, log *slog.Log
 	if opts.TargetConcurrency <= 0 {
 		opts.TargetConcurrency = opts.Concurrency
 	}
+	if opts.Guard == nil {
+		opts.Guard = NewGuard(false)
+	}
 	w := &Worker{
 		store:   s,
 		planner: p,
 		engine:  engine,
 		log:     log,
 		opts:    opts,
-		client:  NewHTTPClient(opts.AllowPrivate, opts.Timeout),
+		client:  NewHTTPClient(opts.Guard, opts.Timeout),
 		wake:    make(chan struct{}, 1),
 		targets: map[string]chan struct{}{},
 		secrets: cache.NewTTL[store.SigningSecrets](time.Second, 10_000),
@@ -474,7 +479,7 @@ func (w *Worker) do(ctx context.Context, d store.ClaimedDelivery, out *outgoing,
 	if err != nil {
 		return permanent("url: %v", err)
 	}
-	if err := CheckURL(u, w.opts.AllowPrivate); err != nil {
+	if err := w.opts.Guard.CheckURL(u); err != nil {
 		return permanent("%v", err)
 	}
 	ts := time.Now()
