@@ -1,15 +1,16 @@
 package delivery
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	"time"
 )
 
 // NewHTTPClient returns the client deliveries are sent with. The guard runs
-// on every address it connects to, which covers DNS answers and every
-// redirect, not just the URL as written.
+// on every address it connects to, which covers DNS answers, not just the URL
+// as written. It never follows a redirect: a 3xx answer is returned as it is,
+// and the attempt fails (see Worker), so no request, nor any header the
+// target's auth put on it, goes where the admin did not point it.
 func NewHTTPClient(g *Guard, timeout time.Duration) *http.Client {
 	return newHTTPClient(g, timeout, nil)
 }
@@ -33,11 +34,8 @@ func newHTTPClient(g *Guard, timeout time.Duration, resolver *net.Resolver) *htt
 	return &http.Client{
 		Transport: transport,
 		Timeout:   timeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 5 {
-				return errors.New("stopped after 5 redirects")
-			}
-			return g.CheckURL(req.URL)
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
 		},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,6 +238,37 @@ func TestAllowPrivateTargetsReachesLoopback(t *testing.T) {
 		if !errors.Is(err, ErrPrivateTarget) {
 			t.Errorf("GET %s: err = %v, want ErrPrivateTarget", u, err)
 		}
+	}
+}
+
+func TestClientFollowsNoRedirect(t *testing.T) {
+	var reached atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+	}))
+	defer elsewhere.Close()
+	_, port, _ := net.SplitHostPort(elsewhere.Listener.Addr().String())
+	// Another host name for the same kind of receiver: a cross-host redirect.
+	otherHost := "http://localhost:" + port + "/steal"
+
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, otherHost, status)
+		}))
+		req, _ := http.NewRequest("POST", target.URL+"/hook", strings.NewReader(`{}`))
+		req.Header.Set("X-Api-Key", "k-secret")
+		resp, err := NewHTTPClient(NewGuard(true), 2*time.Second).Do(req)
+		target.Close()
+		if err != nil {
+			t.Fatalf("%d: %v", status, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != status || resp.Header.Get("Location") != otherHost {
+			t.Errorf("%d: got %d to %q, want the redirect itself", status, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if n := reached.Load(); n != 0 {
+		t.Errorf("the redirect's target got %d requests, want none", n)
 	}
 }
 
