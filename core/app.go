@@ -82,6 +82,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Log:        log.With("component", "transforms"),
 		Registerer: reg,
 	})
+	targets := delivery.NewGuard(cfg.AllowPrivateTargets)
 	planner := delivery.NewPlanner(st)
 	st.SetPlanner(planner)
 	worker := delivery.NewWorker(st, planner, engine, log, reg, delivery.Options{
@@ -90,24 +91,24 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Concurrency:       cfg.DeliveryConcurrency,
 		TargetConcurrency: cfg.DeliveryTargetConcurrency,
 		Timeout:           cfg.DeliveryTimeout,
-		AllowPrivate:      cfg.AllowPrivateTargets,
+		Guard:             targets,
 		DisableAfter:      cfg.TargetDisableAfter,
 		UserAgent:         "Switchboard/" + Version,
 	})
 	api := httpapi.New(httpapi.Deps{
-		Store:               st,
-		Inbound:             in,
-		AdminTokens:         auth.NewAdminTokens(st, log),
-		Integrations:        ints,
-		Plugins:             host,
-		Worker:              worker,
-		Planner:             planner,
-		Engine:              engine,
-		Log:                 log,
-		Registry:            reg,
-		PublicURL:           cfg.PublicURL,
-		MaxBodyBytes:        cfg.MaxBodyBytes,
-		AllowPrivateTargets: cfg.AllowPrivateTargets,
+		Store:        st,
+		Inbound:      in,
+		AdminTokens:  auth.NewAdminTokens(st, log),
+		Integrations: ints,
+		Plugins:      host,
+		Worker:       worker,
+		Planner:      planner,
+		Engine:       engine,
+		Log:          log,
+		Registry:     reg,
+		PublicURL:    cfg.PublicURL,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Targets:      targets,
 	})
 	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, inbound: in, worker: worker, engine: engine}
 	a.server = &http.Server{

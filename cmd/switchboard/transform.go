@@ -37,7 +37,7 @@ func transformCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					t, err := delivery.ParseTarget(raw, true, nil)
+					t, err := delivery.ParseTarget(raw, nil, nil)
 					if err != nil {
 						return err
 					}

@@ -23,7 +23,7 @@ func BenchmarkRenderAndTransform(b *testing.B) {
 		"headers":[{"key":"X-Contact","type":"variable","value":"contact.name"}],
 		"body":[{"key":"chat.id","type":"variable","value":"chatId"},{"key":"chat.text","type":"text","value":"<<contact.name>>: <<text>>"},
 			{"key":"tags[]","type":"text","value":"one"},{"key":"tags[]","type":"variable","value":"channel"}],
-		"transform":"function transform(request, event) { request.headers['X-Message'] = event.messageId; request.body.seen = true; return request; }"}`), true, nil)
+		"transform":"function transform(request, event) { request.headers['X-Message'] = event.messageId; request.body.seen = true; return request; }"}`), nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func BenchmarkRenderAndTransform(b *testing.B) {
 
 // BenchmarkRender is the templates alone.
 func BenchmarkRender(b *testing.B) {
-	t, _ := ParseTarget([]byte(`{"url":"https://example.com/c/<<conversationId>>","body":[{"key":"chat.id","type":"variable","value":"chatId"},{"key":"chat.text","type":"text","value":"<<contact.name>>: <<text>>"}]}`), true, nil)
+	t, _ := ParseTarget([]byte(`{"url":"https://example.com/c/<<conversationId>>","body":[{"key":"chat.id","type":"variable","value":"chatId"},{"key":"chat.text","type":"text","value":"<<contact.name>>: <<text>>"}]}`), nil, nil)
 	vars := SampleVars()
 	b.ReportAllocs()
 	for b.Loop() {

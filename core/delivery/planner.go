@@ -75,7 +75,7 @@ func (p *Planner) integration(ctx context.Context, workspaceID, id string) (*int
 	switch {
 	case len(in.Delivery) > 0:
 		// Validated when saved; parse without re-checking the address policy.
-		t, err := ParseTarget(in.Delivery, true, nil)
+		t, err := ParseTarget(in.Delivery, nil, nil)
 		if err != nil {
 			return nil, fmt.Errorf("integration %s: stored delivery: %w", id, err)
 		}

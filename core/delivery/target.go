@@ -91,8 +91,10 @@ var reservedHeaders = map[string]bool{
 
 // ParseTarget decodes and validates a delivery configuration strictly: an
 // unknown field, an unknown variable, a bad URL or header name, or a
-// duplicate key is an error naming the field. compile checks the transform.
-func ParseTarget(raw []byte, allowPrivate bool, compile func(string) error) (*Target, error) {
+// duplicate key is an error naming the field. g checks the URL's address; a
+// nil g, for targets already validated when saved, checks only its form.
+// compile checks the transform.
+func ParseTarget(raw []byte, g *Guard, compile func(string) error) (*Target, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	var t Target
@@ -106,13 +108,13 @@ func ParseTarget(raw []byte, allowPrivate bool, compile func(string) error) (*Ta
 		}
 		return nil, invalid("delivery", "is not a valid object: %v", err)
 	}
-	if err := t.validate(allowPrivate, compile); err != nil {
+	if err := t.validate(g, compile); err != nil {
 		return nil, err
 	}
 	return &t, nil
 }
 
-func (t *Target) validate(allowPrivate bool, compile func(string) error) error {
+func (t *Target) validate(g *Guard, compile func(string) error) error {
 	t.Method = strings.ToUpper(strings.TrimSpace(t.Method))
 	if t.Method == "" {
 		t.Method = "POST"
@@ -127,7 +129,7 @@ func (t *Target) validate(allowPrivate bool, compile func(string) error) error {
 		return err
 	}
 	sample := expand(t.URL, sampleVars, url.PathEscape)
-	if err := ValidateTarget(sample, allowPrivate); err != nil {
+	if err := g.ValidateURL(sample); err != nil {
 		return invalid("delivery.url", "%v", err)
 	}
 	if err := checkFields("delivery.params", t.Params, false); err != nil {

@@ -48,7 +48,7 @@ func TestParseTargetValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseTarget([]byte(tt.json), false, compile)
+			_, err := ParseTarget([]byte(tt.json), NewGuard(false), compile)
 			if tt.field == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -69,7 +69,7 @@ func TestRender(t *testing.T) {
 		"auth":{"type":"apiKey","header":"X-Api-Key","value":"k1"},
 		"headers":[{"key":"X-Contact","type":"variable","value":"contact.name"}],
 		"body":[{"key":"chat.id","type":"variable","value":"chatId"},{"key":"chat.text","type":"text","value":"<<contact.name>> says <<text>>"},
-			{"key":"tags[]","type":"text","value":"one"},{"key":"tags[]","type":"variable","value":"channel"},{"key":"multimedia.url","type":"variable","value":"multimedia.url"}]}`), true, nil)
+			{"key":"tags[]","type":"text","value":"one"},{"key":"tags[]","type":"variable","value":"channel"},{"key":"multimedia.url","type":"variable","value":"multimedia.url"}]}`), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +93,11 @@ func TestRender(t *testing.T) {
 }
 
 func TestRenderAuthAndDefaults(t *testing.T) {
-	basic, _ := ParseTarget([]byte(`{"url":"https://example.com","auth":{"type":"basic","username":"u","password":"p"}}`), false, nil)
+	basic, _ := ParseTarget([]byte(`{"url":"https://example.com","auth":{"type":"basic","username":"u","password":"p"}}`), NewGuard(false), nil)
 	if h := basic.Render(nil).Headers["Authorization"]; h != "Basic dTpw" {
 		t.Errorf("basic = %q", h)
 	}
-	bearer, _ := ParseTarget([]byte(`{"url":"https://example.com","auth":{"type":"bearer","token":"t"}}`), false, nil)
+	bearer, _ := ParseTarget([]byte(`{"url":"https://example.com","auth":{"type":"bearer","token":"t"}}`), NewGuard(false), nil)
 	r := bearer.Render(map[string]string{"channel": "custom", "conversationId": "c", "content": "x"})
 	if r.Headers["Authorization"] != "Bearer t" || r.Method != "POST" {
 		t.Errorf("bearer request = %+v", r)
@@ -112,12 +112,12 @@ func TestRenderAuthAndDefaults(t *testing.T) {
 }
 
 func TestRedactAndKeepSecrets(t *testing.T) {
-	old, _ := ParseTarget([]byte(`{"url":"https://example.com","auth":{"type":"bearer","token":"s3cret"}}`), false, nil)
+	old, _ := ParseTarget([]byte(`{"url":"https://example.com","auth":{"type":"bearer","token":"s3cret"}}`), NewGuard(false), nil)
 	red := old.Redact()
 	if red.Auth.Token != Redacted || old.Auth.Token != "s3cret" {
 		t.Fatalf("redact: %+v / %+v", red.Auth, old.Auth)
 	}
-	upd, _ := ParseTarget([]byte(`{"url":"https://example.com/v2","auth":{"type":"bearer","token":"********"}}`), false, nil)
+	upd, _ := ParseTarget([]byte(`{"url":"https://example.com/v2","auth":{"type":"bearer","token":"********"}}`), NewGuard(false), nil)
 	upd.KeepSecrets(old)
 	if upd.Auth.Token != "s3cret" || upd.HasRedacted() {
 		t.Errorf("kept = %+v", upd.Auth)

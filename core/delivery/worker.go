@@ -14,8 +14,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +31,13 @@ import (
 // maxExcerpt bounds the response body kept with an attempt.
 const maxExcerpt = 1024
 
+// maxLocation bounds the Location of a redirect kept in an attempt's error,
+// maxError the whole error.
+const (
+	maxLocation = 512
+	maxError    = 1024
+)
+
 // Options configure a Worker.
 type Options struct {
 	// ID names this worker in claims; unique per process.
@@ -39,7 +48,9 @@ type Options struct {
 	Concurrency       int
 	TargetConcurrency int
 	Timeout           time.Duration
-	AllowPrivate      bool
+	// Guard decides which addresses may be reached; nil refuses every
+	// address outside the public internet.
+	Guard *Guard
 	// DisableAfter disables a target that has failed continuously this long (0: never).
 	DisableAfter time.Duration
 	PollInterval time.Duration
@@ -85,13 +96,16 @@ func NewWorker(s *store.Store, p *Planner, engine *scripts.Engine, log *slog.Log
 	if opts.TargetConcurrency <= 0 {
 		opts.TargetConcurrency = opts.Concurrency
 	}
+	if opts.Guard == nil {
+		opts.Guard = NewGuard(false)
+	}
 	w := &Worker{
 		store:   s,
 		planner: p,
 		engine:  engine,
 		log:     log,
 		opts:    opts,
-		client:  NewHTTPClient(opts.AllowPrivate, opts.Timeout),
+		client:  NewHTTPClient(opts.Guard, opts.Timeout),
 		wake:    make(chan struct{}, 1),
 		targets: map[string]chan struct{}{},
 		secrets: cache.NewTTL[store.SigningSecrets](time.Second, 10_000),
@@ -295,10 +309,10 @@ func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) store.Att
 		w.attempts.WithLabelValues("succeeded").Inc()
 	case serr.permanent:
 		o.Status = domain.DeliveryFailed
-		o.Attempt.Error = serr.Error()
+		o.Attempt.Error = clip(serr.Error(), maxError)
 		w.attempts.WithLabelValues("failed").Inc()
 	default:
-		o.Attempt.Error = serr.Error()
+		o.Attempt.Error = clip(serr.Error(), maxError)
 		o.TargetFailed = serr.targetFailed
 		if n >= len(w.opts.Schedule) {
 			o.Status = domain.DeliveryDead
@@ -474,7 +488,7 @@ func (w *Worker) do(ctx context.Context, d store.ClaimedDelivery, out *outgoing,
 	if err != nil {
 		return permanent("url: %v", err)
 	}
-	if err := CheckURL(u, w.opts.AllowPrivate); err != nil {
+	if err := w.opts.Guard.CheckURL(u); err != nil {
 		return permanent("%v", err)
 	}
 	ts := time.Now()
@@ -518,6 +532,14 @@ func (w *Worker) do(ctx context.Context, d store.ClaimedDelivery, out *outgoing,
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// The client follows no redirect: the target must be updated instead.
+		msg := fmt.Sprintf("target answered %d, a redirect, which is not followed", resp.StatusCode)
+		if loc := resp.Header.Get("Location"); loc != "" {
+			msg = fmt.Sprintf("target answered %d, a redirect to %s, which is not followed", resp.StatusCode, printable(clip(loc, maxLocation)))
+		}
+		return &sendError{err: errors.New(msg), targetFailed: true, retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+	}
 	return &sendError{err: fmt.Errorf("target answered %d", resp.StatusCode), targetFailed: true,
 		retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 }
@@ -551,6 +573,30 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// clip bounds text from a target (a header value, a transport error that
+// quotes the answer) for an error message: at most n bytes, cut on a
+// character boundary, valid UTF-8.
+func clip(v string, n int) string {
+	if len(v) <= n {
+		return strings.ToValidUTF8(v, "\uFFFD")
+	}
+	for n > 0 && !utf8.RuneStart(v[n]) {
+		n--
+	}
+	return strings.ToValidUTF8(v[:n], "\uFFFD") + "…"
+}
+
+// printable replaces control characters, so a header value cannot break
+// the lines of a log or a page that shows it.
+func printable(v string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, v)
 }
 
 func validUTF8(b []byte) string {

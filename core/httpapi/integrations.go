@@ -82,7 +82,7 @@ func redactedDelivery(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 {
 		return nil
 	}
-	t, err := delivery.ParseTarget(raw, true, nil)
+	t, err := delivery.ParseTarget(raw, nil, nil)
 	if err != nil {
 		return nil
 	}
@@ -110,7 +110,7 @@ func (s *Server) validOutboundURL(u *string) (string, error) {
 	if u == nil || *u == "" {
 		return "", nil
 	}
-	if err := delivery.ValidateTarget(*u, s.AllowPrivateTargets); err != nil {
+	if err := s.Targets.ValidateURL(*u); err != nil {
 		return "", errInvalid("outboundUrl: %v", err)
 	}
 	return *u, nil
@@ -122,7 +122,7 @@ func (s *Server) validDelivery(ctx context.Context, raw json.RawMessage, old jso
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	t, err := delivery.ParseTarget(raw, s.AllowPrivateTargets, func(src string) error {
+	t, err := delivery.ParseTarget(raw, s.Targets, func(src string) error {
 		return s.Engine.Check(ctx, src)
 	})
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *Server) validDelivery(ctx context.Context, raw json.RawMessage, old jso
 		return nil, err
 	}
 	if len(old) > 0 {
-		if prev, err := delivery.ParseTarget(old, true, nil); err == nil {
+		if prev, err := delivery.ParseTarget(old, nil, nil); err == nil {
 			t.KeepSecrets(prev)
 		}
 	}
@@ -392,7 +392,7 @@ func (s *Server) testTransform(c *gin.Context) {
 	target := delivery.SampleTarget
 	switch {
 	case len(in.Delivery) > 0:
-		t, err := delivery.ParseTarget(in.Delivery, true, nil)
+		t, err := delivery.ParseTarget(in.Delivery, nil, nil)
 		if err != nil {
 			s.fail(c, err)
 			return

@@ -39,9 +39,11 @@ type Deps struct {
 	Log          *slog.Logger
 	Registry     *prometheus.Registry
 	// PublicURL is the base URL shown in inbound URLs; empty means "as requested".
-	PublicURL           string
-	MaxBodyBytes        int64
-	AllowPrivateTargets bool
+	PublicURL    string
+	MaxBodyBytes int64
+	// Targets checks delivery and subscription URLs when they are saved;
+	// nil refuses every address outside the public internet.
+	Targets *delivery.Guard
 }
 
 // Server holds the router and its dependencies.
@@ -54,6 +56,9 @@ type Server struct {
 // New builds the router.
 func New(d Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
+	if d.Targets == nil {
+		d.Targets = delivery.NewGuard(false)
+	}
 	s := &Server{Deps: d, router: gin.New()}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "switchboard_http_request_duration_seconds",

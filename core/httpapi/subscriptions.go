@@ -68,7 +68,7 @@ func (s *Server) validateSubscription(req *subscriptionRequest, create bool) (st
 		if req.URL == nil || *req.URL == "" {
 			return u, errInvalid("url is required")
 		}
-		if err := delivery.ValidateTarget(*req.URL, s.AllowPrivateTargets); err != nil {
+		if err := s.Targets.ValidateURL(*req.URL); err != nil {
 			return u, errInvalid("url: %v", err)
 		}
 		u.URL = req.URL
