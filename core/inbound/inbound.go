@@ -112,6 +112,10 @@ func (s *Service) Handle(ctx context.Context, req *Request) (Outcome, error) {
 }
 
 func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
+	if sdk.CheckText("integration id", req.IntegrationID) != nil {
+		// No integration has such an id, and the database may refuse to look.
+		return Outcome{}, nil
+	}
 	in, err := s.integrations.Get(ctx, req.IntegrationID)
 	if errors.Is(err, store.ErrNotFound) {
 		s.log.Info("inbound request for unknown integration", "kind", req.Kind, "integration", req.IntegrationID)
@@ -162,6 +166,9 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 			return Outcome{}, err
 		}
 		return Outcome{Status: store.IngestKept}, nil
+	}
+	if err := checkMessages(res.Messages); err != nil {
+		return event(domain.EventRoutingError, err.Error())
 	}
 	out := Outcome{Status: domain.EventOK, Reply: res.Reply}
 	queued := 0
@@ -239,6 +246,29 @@ func withoutAPIKey(h http.Header) http.Header {
 	out.Del("X-Api-Key")
 	out.Del("Authorization")
 	return out
+}
+
+// checkMessages refuses messages with text no database stores faithfully
+// (NUL bytes, invalid UTF-8), naming the field, whichever plugin made them:
+// checked here, once, the outcome is the same on every database.
+func checkMessages(msgs []sdk.InboundMessage) error {
+	for i := range msgs {
+		m := &msgs[i]
+		fields := []struct{ name, v string }{
+			{"messageId", m.ExternalID}, {"conversationId", m.ThreadExternalID},
+			{"from.externalId", m.From.ExternalID}, {"from.name", m.From.Name},
+			{"from.email", m.From.Email}, {"from.phone", m.From.Phone},
+			{"content", m.Content}, {"contentType", m.ContentType}, {"subject", m.Subject},
+			{"event", m.Event}, {"multimedia.url", m.MediaURL}, {"multimedia.caption", m.MediaCaption},
+			{"sender", m.Sender},
+		}
+		for _, f := range fields {
+			if err := sdk.CheckText(f.name, f.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func toDomain(m *sdk.InboundMessage) *domain.InboundMessage {
