@@ -104,6 +104,9 @@ func (s *Server) authenticate(c *gin.Context) bool {
 			err = errUnauthorized("the admin token is not valid")
 		}
 		if err == nil {
+			err = checkParams(c)
+		}
+		if err == nil {
 			c.Set(ctxWorkspace, ws)
 			return true
 		}
