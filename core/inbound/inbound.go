@@ -26,7 +26,13 @@ import (
 // Plugins is the part of the plugin host this package needs.
 type Plugins interface {
 	Channel(kind string) (sdk.Channel, error)
+	// Known says whether a plugin of the kind is installed.
+	Known(kind string) bool
 }
+
+// otherKind is the metric label of every kind no plugin handles: the kind
+// comes from the URL, and each distinct label value is a series kept forever.
+const otherKind = "other"
 
 // Request is one inbound HTTP request.
 type Request struct {
@@ -107,7 +113,11 @@ func (s *Service) Handle(ctx context.Context, req *Request) (Outcome, error) {
 	} else if status == "" {
 		status = "unknown_integration"
 	}
-	s.outcomes.WithLabelValues(req.Kind, status).Inc()
+	kind := req.Kind
+	if !s.plugins.Known(kind) {
+		kind = otherKind
+	}
+	s.outcomes.WithLabelValues(kind, status).Inc()
 	return out, err
 }
 
