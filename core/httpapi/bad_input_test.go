@@ -254,3 +254,53 @@ func TestBadInputLeavesOtherWorkspacesAlone(t *testing.T) {
 		}
 	})
 }
+
+// TestIngestBatchIsolation: a message the database itself refuses, posted
+// while another workspace's valid messages are batched with it, fails alone:
+// every valid message is answered, stored and logged ok.
+func TestIngestBatchIsolation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL)
+		storetest.PoisonMessages(t, dbURL)
+		bad := h.CreateIntegration(map[string]any{"name": "hostile", "kind": "custom"})
+		other := h.NewAdminToken("victim")
+		var good apptest.Integration
+		h.AdminAs(other, "POST", "/api/integrations", map[string]any{"name": "victim", "kind": "custom"}).JSON(t, &good)
+
+		const rounds, perRound = 5, 30
+		for round := range rounds {
+			errs := make(chan error, perRound+perRound/3)
+			for i := range perRound {
+				go func() {
+					r := h.PostCustom(good.ID, good.APIKey, fmt.Sprintf(`{"messageId":"g%d-%d","conversationId":"c%d","from":{"externalId":"u%d"},"content":"fine"}`, round, i, i%7, i))
+					if r.Status != http.StatusOK {
+						errs <- fmt.Errorf("valid message %d-%d: %d %s", round, i, r.Status, r.Body)
+						return
+					}
+					errs <- nil
+				}()
+				if i%3 == 0 {
+					go func() {
+						h.PostCustom(bad.ID, bad.APIKey, fmt.Sprintf(`{"messageId":"b%d-%d","conversationId":"c","from":{"externalId":"u"},"content":"poison"}`, round, i))
+						errs <- nil
+					}()
+				}
+			}
+			for range perRound + perRound/3 {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+			}
+		}
+		var evs struct{ Events []event }
+		h.AdminAs(other, "GET", "/api/integrations/"+good.ID+"/events?status=ok&limit=500", nil).JSON(t, &evs)
+		if len(evs.Events) != rounds*perRound {
+			t.Errorf("victim has %d ok events, want %d", len(evs.Events), rounds*perRound)
+		}
+		var convs struct{ Conversations []struct{ ID string } }
+		h.Admin("GET", "/api/conversations", nil).JSON(t, &convs)
+		if len(convs.Conversations) != 0 {
+			t.Errorf("refused messages left %d conversations", len(convs.Conversations))
+		}
+	})
+}

@@ -125,6 +125,39 @@ func (in *Ingester) Ingest(ctx context.Context, items []IngestItem) ([]IngestRes
 	return nil, fmt.Errorf("store: ingest %d items: %w", len(items), err)
 }
 
+// IngestEach records a batch like Ingest, but isolates failures: when the
+// batch's transaction fails, each item is recorded again in a transaction of
+// its own, so an item the database refuses fails alone and the others, of
+// any workspace, commit. errs[i] is item i's error, nil when it committed.
+//
+// Nothing of the failed batch transaction survives its rollback: neither its
+// pending thread ids nor the ordering keys it held. Each item's own
+// transaction keeps and releases its holds after its own commit, as Ingest does.
+func (in *Ingester) IngestEach(ctx context.Context, items []IngestItem) ([]IngestResult, []error) {
+	errs := make([]error, len(items))
+	results, err := in.Ingest(ctx, items)
+	if err == nil {
+		return results, errs
+	}
+	if len(items) == 1 || ctx.Err() != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return make([]IngestResult, len(items)), errs
+	}
+	in.s.log.Warn("ingest batch failed; recording its items one by one", "items", len(items), "err", err)
+	results = make([]IngestResult, len(items))
+	for i := range items {
+		res, err := in.Ingest(ctx, items[i:i+1])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		results[i] = res[0]
+	}
+	return results, errs
+}
+
 // stmt returns the prepared form of a query, preparing it on first use.
 func (in *Ingester) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := in.stmts[q]; ok {
