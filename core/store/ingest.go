@@ -239,6 +239,12 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 	seen := make(map[string]struct{}, len(items))
 	msgs := make([]pendingMessage, 0, len(items))
 	errs := make([]string, len(items))
+	// A repeated message id is dropped before its thread and sender are
+	// looked up, so a repeat under a new conversationId creates neither.
+	stored, err := in.storedMessageIDs(ctx, items)
+	if err != nil {
+		return nil, nil, err
+	}
 
 	for i := range items {
 		it := &items[i]
@@ -246,7 +252,11 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 		case it.Message != nil:
 			m := it.Message
 			key := it.IntegrationID + "\x00" + m.ExternalID
-			if _, dup := seen[key]; dup {
+			_, dup := seen[key]
+			if _, ok := stored[key]; ok {
+				dup = true
+			}
+			if dup {
 				results[i].Status = domain.EventSkip
 				errs[i] = duplicateError(m.ExternalID)
 				continue
@@ -299,6 +309,56 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 	}
 	committed = true
 	return results, p, nil
+}
+
+// storedMessageIDs returns which of the batch's messages repeat an id
+// already stored, as integration id, NUL, message id. Lookups go in a few
+// fixed sizes, padded, so their prepared statements are reused.
+func (in *Ingester) storedMessageIDs(ctx context.Context, items []IngestItem) (map[string]struct{}, error) {
+	byIntegration := map[string][]string{}
+	for i := range items {
+		if m := items[i].Message; m != nil {
+			byIntegration[items[i].IntegrationID] = append(byIntegration[items[i].IntegrationID], m.ExternalID)
+		}
+	}
+	out := map[string]struct{}{}
+	for integrationID, ids := range byIntegration {
+		for len(ids) > 0 {
+			size := 64
+			switch {
+			case len(ids) <= 1:
+				size = 1
+			case len(ids) <= 8:
+				size = 8
+			}
+			chunk := ids[:min(size, len(ids))]
+			ids = ids[len(chunk):]
+			args := make([]any, 0, size+1)
+			args = append(args, integrationID)
+			for i := range size {
+				args = append(args, chunk[min(i, len(chunk)-1)])
+			}
+			rows, err := in.query(ctx, `SELECT external_id FROM messages WHERE integration_id = ? AND external_id IN (`+placeholders(size)+`)`, args...)
+			if err != nil {
+				return nil, fmt.Errorf("find stored message ids: %w", err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("find stored message ids: %w", err)
+				}
+				out[integrationID+"\x00"+id] = struct{}{}
+			}
+			if err := rows.Close(); err != nil {
+				return nil, fmt.Errorf("find stored message ids: %w", err)
+			}
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("find stored message ids: %w", err)
+			}
+		}
+	}
+	return out, nil
 }
 
 // fanout writes the deliveries each stored message causes.
