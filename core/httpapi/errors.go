@@ -53,6 +53,8 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.As(err, &ae):
 	case errors.Is(err, store.ErrNotFound):
 		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}
+	case errors.Is(err, store.ErrBadCursor):
+		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "cursor is not one this API returned"}
 	case errors.Is(err, store.ErrConflict):
 		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the request conflicts with the current state"}
 	default:

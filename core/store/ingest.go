@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -292,6 +293,9 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 			errs[pm.item] = duplicateError(items[pm.item].Message.ExternalID)
 		}
 	}
+	if err := in.touchConversations(ctx, items, msgs, results); err != nil {
+		return nil, nil, err
+	}
 	if err := in.insertEvents(ctx, items, results, errs, t); err != nil {
 		return nil, nil, err
 	}
@@ -359,6 +363,29 @@ func (in *Ingester) storedMessageIDs(ctx context.Context, items []IngestItem) (m
 		}
 	}
 	return out, nil
+}
+
+// touchConversations sets each conversation's last activity to its newest
+// stored message's time, once per conversation, in id order so concurrent
+// batches lock the rows in one order and never deadlock.
+func (in *Ingester) touchConversations(ctx context.Context, items []IngestItem, msgs []pendingMessage, results []IngestResult) error {
+	latest := map[string]time.Time{}
+	for _, pm := range msgs {
+		if results[pm.item].Status == domain.EventOK {
+			latest[pm.convID] = activityTime(items[pm.item].Message.SentAt)
+		}
+	}
+	ids := make([]string, 0, len(latest))
+	for id := range latest {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if _, err := in.exec(ctx, `UPDATE conversations SET last_message_at = ? WHERE id = ?`, latest[id], id); err != nil {
+			return fmt.Errorf("touch conversation: %w", err)
+		}
+	}
+	return nil
 }
 
 // fanout writes the deliveries each stored message causes.
@@ -468,7 +495,7 @@ func (in *Ingester) resolveConversation(ctx context.Context, p *pendingThreads, 
 	id := NewID()
 	res, err := in.exec(ctx, `INSERT INTO conversations (id, workspace_id, integration_id, external_id, contact_id, subject, status, team_id, last_message_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT (integration_id, external_id) DO NOTHING`,
-		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen, m.SentAt, t)
+		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen, activityTime(m.SentAt), t)
 	if err != nil {
 		return "", fmt.Errorf("create conversation: %w", err)
 	}
