@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store/storetest"
@@ -89,4 +91,24 @@ func TestIngestIsolatesAFailingItem(t *testing.T) {
 			t.Errorf("next batch: %+v %v", res[0], errs[0])
 		}
 	})
+}
+
+func TestEventErrorBounded(t *testing.T) {
+	tests := []struct {
+		name, in string
+		maxLen   int
+	}{
+		{"short stays", "sentAt is bad", 13},
+		{"long is cut", strings.Repeat("é", 10<<10), maxEventErrorLen},
+		{"NUL is shown, not stored", "a\x00b", 6},
+		{"invalid UTF-8 is replaced", "a\xffb", 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := EventError(tt.in)
+			if len(got) > tt.maxLen || !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
+				t.Errorf("EventError(%.20q) = %.40q (%d bytes), want valid UTF-8 without NUL, at most %d bytes", tt.in, got, len(got), tt.maxLen)
+			}
+		})
+	}
 }
