@@ -80,6 +80,16 @@ func (s *Server) listConversations(c *gin.Context) {
 	c.JSON(http.StatusOK, listJSON("conversations", mapAll(convs, conversationJSON), next))
 }
 
+// getConversation answers one conversation, in the shape of the list's items.
+func (s *Server) getConversation(c *gin.Context) {
+	conv, err := s.Store.Conversation(c.Request.Context(), workspace(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, notFoundAs(err, "conversation"))
+		return
+	}
+	c.JSON(http.StatusOK, conversationJSON(conv))
+}
+
 func (s *Server) listMessages(c *gin.Context) {
 	page, err := pageFrom(c)
 	if err != nil {

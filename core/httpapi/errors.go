@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
 // apiError is an error meant for the client: a status, a stable code and a
@@ -51,6 +53,8 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.As(err, &ae):
 	case errors.Is(err, store.ErrNotFound):
 		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}
+	case errors.Is(err, store.ErrBadCursor):
+		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "cursor is not one this API returned"}
 	case errors.Is(err, store.ErrConflict):
 		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the request conflicts with the current state"}
 	default:
@@ -66,14 +70,27 @@ func (s *Server) fail(c *gin.Context, err error) {
 
 // decode reads a JSON body strictly: unknown fields and trailing data are
 // errors, and every message names the field at fault.
+//
+// Text no database stores faithfully, a NUL byte (raw or as \u0000) or
+// invalid UTF-8 in any string, is refused here with 422 naming the field, so
+// no handler can forget it.
 func decode(c *gin.Context, dst any) error {
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return errBadRequest("request body is larger than 1 MiB")
+	case err != nil:
+		return errBadRequest("could not read the request body")
+	}
+	if err := sdk.CheckJSONText(body); err != nil {
+		return errInvalid("%s", err.Error())
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
-		var maxErr *http.MaxBytesError
 		switch {
 		case errors.Is(err, io.EOF):
 			return errBadRequest("request body is empty; expected a JSON object")
@@ -83,8 +100,6 @@ func decode(c *gin.Context, dst any) error {
 			return errBadRequest("field %q must be %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()))
 		case errors.As(err, &syntaxErr):
 			return errBadRequest("request body is not valid JSON (at byte %d)", syntaxErr.Offset)
-		case errors.As(err, &maxErr):
-			return errBadRequest("request body is larger than 1 MiB")
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return errBadRequest("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}
@@ -110,4 +125,30 @@ func jsonKind(goKind string) string {
 		return "a number"
 	}
 	return "of another type"
+}
+
+// checkParams refuses path and query parameters holding a NUL byte or
+// invalid UTF-8 before any handler passes them to the database. Such a path
+// id names no object: 404, as any unknown id. A query parameter is 422
+// naming it.
+func checkParams(c *gin.Context) error {
+	for _, p := range c.Params {
+		if sdk.CheckText(p.Key, p.Value) != nil {
+			return errNotFound("not found")
+		}
+	}
+	for key, vs := range c.Request.URL.Query() {
+		if err := sdk.CheckText("query parameter name", key); err != nil {
+			return errInvalid("%s", err.Error())
+		}
+		if len(key) > 64 {
+			key = "(a long name)"
+		}
+		for _, v := range vs {
+			if err := sdk.CheckText(key, v); err != nil {
+				return errInvalid("query parameter %s", err.Error())
+			}
+		}
+	}
+	return nil
 }

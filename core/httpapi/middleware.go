@@ -58,7 +58,7 @@ func (s *Server) observe(c *gin.Context) {
 		route = "unmatched"
 	}
 	status := c.Writer.Status()
-	s.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Observe(d.Seconds())
+	s.requests.WithLabelValues(methodLabel(c.Request.Method), route, strconv.Itoa(status)).Observe(d.Seconds())
 	level := slog.LevelInfo
 	if strings.HasPrefix(route, "/api/webhooks/") && status < 400 || route == "/healthz" || route == "/readyz" || route == "/metrics" {
 		level = slog.LevelDebug
@@ -74,6 +74,17 @@ func (s *Server) observe(c *gin.Context) {
 	s.Log.Log(c.Request.Context(), level, "http request",
 		"request_id", c.GetString(ctxRequestID), "method", c.Request.Method, "route", route,
 		"path", c.Request.URL.Path, "status", status, "duration_ms", float64(d.Microseconds())/1000)
+}
+
+// methodLabel is a request's method as a metric label: any token is a valid
+// HTTP method, so methods outside the standard set collapse into one value.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // adminAuth requires "Authorization: Bearer sba_…" and scopes the request to its workspace.
@@ -102,6 +113,9 @@ func (s *Server) authenticate(c *gin.Context) bool {
 		ws, err = s.AdminTokens.Workspace(c.Request.Context(), token)
 		if err == store.ErrNotFound {
 			err = errUnauthorized("the admin token is not valid")
+		}
+		if err == nil {
+			err = checkParams(c)
 		}
 		if err == nil {
 			c.Set(ctxWorkspace, ws)

@@ -124,6 +124,7 @@ func (s *Server) routes() {
 	api.POST("/integrations/:id/transform/test", s.testTransform)
 
 	api.GET("/conversations", s.listConversations)
+	api.GET("/conversations/:id", s.getConversation)
 	api.GET("/conversations/:id/messages", s.listMessages)
 	api.POST("/conversations/:id/messages", s.createMessage)
 	api.POST("/conversations/:id/transfer", s.transferConversation)

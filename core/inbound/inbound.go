@@ -26,7 +26,13 @@ import (
 // Plugins is the part of the plugin host this package needs.
 type Plugins interface {
 	Channel(kind string) (sdk.Channel, error)
+	// Known says whether a plugin of the kind is installed.
+	Known(kind string) bool
 }
+
+// otherKind is the metric label of every kind no plugin handles: the kind
+// comes from the URL, and each distinct label value is a series kept forever.
+const otherKind = "other"
 
 // Request is one inbound HTTP request.
 type Request struct {
@@ -107,11 +113,19 @@ func (s *Service) Handle(ctx context.Context, req *Request) (Outcome, error) {
 	} else if status == "" {
 		status = "unknown_integration"
 	}
-	s.outcomes.WithLabelValues(req.Kind, status).Inc()
+	kind := req.Kind
+	if !s.plugins.Known(kind) {
+		kind = otherKind
+	}
+	s.outcomes.WithLabelValues(kind, status).Inc()
 	return out, err
 }
 
 func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
+	if sdk.CheckText("integration id", req.IntegrationID) != nil {
+		// No integration has such an id, and the database may refuse to look.
+		return Outcome{}, nil
+	}
 	in, err := s.integrations.Get(ctx, req.IntegrationID)
 	if errors.Is(err, store.ErrNotFound) {
 		s.log.Info("inbound request for unknown integration", "kind", req.Kind, "integration", req.IntegrationID)
@@ -162,6 +176,9 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 			return Outcome{}, err
 		}
 		return Outcome{Status: store.IngestKept}, nil
+	}
+	if err := checkMessages(res.Messages); err != nil {
+		return event(domain.EventRoutingError, err.Error())
 	}
 	out := Outcome{Status: domain.EventOK, Reply: res.Reply}
 	queued := 0
@@ -239,6 +256,29 @@ func withoutAPIKey(h http.Header) http.Header {
 	out.Del("X-Api-Key")
 	out.Del("Authorization")
 	return out
+}
+
+// checkMessages refuses messages with text no database stores faithfully
+// (NUL bytes, invalid UTF-8), naming the field, whichever plugin made them:
+// checked here, once, the outcome is the same on every database.
+func checkMessages(msgs []sdk.InboundMessage) error {
+	for i := range msgs {
+		m := &msgs[i]
+		fields := []struct{ name, v string }{
+			{"messageId", m.ExternalID}, {"conversationId", m.ThreadExternalID},
+			{"from.externalId", m.From.ExternalID}, {"from.name", m.From.Name},
+			{"from.email", m.From.Email}, {"from.phone", m.From.Phone},
+			{"content", m.Content}, {"contentType", m.ContentType}, {"subject", m.Subject},
+			{"event", m.Event}, {"multimedia.url", m.MediaURL}, {"multimedia.caption", m.MediaCaption},
+			{"sender", m.Sender},
+		}
+		for _, f := range fields {
+			if err := sdk.CheckText(f.name, f.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func toDomain(m *sdk.InboundMessage) *domain.InboundMessage {

@@ -108,6 +108,11 @@ func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.I
 		it.Status, it.Error, it.InboxID = domain.EventSkip, "plugin found no message in the request", k.ID
 		return []store.IngestItem{it}, nil
 	}
+	if err := checkMessages(res.Messages); err != nil {
+		it := base
+		it.Status, it.Error, it.InboxID = domain.EventRoutingError, err.Error(), k.ID
+		return []store.IngestItem{it}, nil
+	}
 	items := make([]store.IngestItem, len(res.Messages))
 	for i := range res.Messages {
 		items[i] = base

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboardhq/switchboard/core/domain"
@@ -13,19 +16,54 @@ type ConversationFilter struct {
 	IntegrationID string
 }
 
-// Conversations lists a workspace's conversations with their contacts, newest first.
+// Conversations lists a workspace's conversations with their contacts, by
+// last activity: the conversation with the newest message first. The cursor
+// is the last one's activity time and id.
 func (s *Store) Conversations(ctx context.Context, workspaceID string, f ConversationFilter, page domain.Page) ([]domain.Conversation, string, error) {
 	q := s.db.WithContext(ctx).Model(&conversationRow{}).Where("workspace_id = ?", workspaceID)
 	if f.IntegrationID != "" {
 		q = q.Where("integration_id = ?", f.IntegrationID)
 	}
-	rows, next, err := paginate(q, page, func(r *conversationRow) string { return r.ID })
-	if err != nil {
+	if page.Cursor != "" {
+		at, id, ok := parseActivityCursor(page.Cursor)
+		if !ok {
+			return nil, "", ErrBadCursor
+		}
+		q = q.Where("(last_message_at < ? OR (last_message_at = ? AND id < ?))", at, at, id)
+	}
+	limit := clampLimit(page.Limit)
+	var rows []conversationRow
+	if err := q.Order("last_message_at DESC, id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
 		return nil, "", fmt.Errorf("store: list conversations: %w", err)
+	}
+	next := ""
+	if len(rows) > limit {
+		rows = rows[:limit]
+		last := rows[limit-1]
+		next = strconv.FormatInt(last.LastMessageAt.UnixMicro(), 10) + "_" + last.ID
 	}
 	out, err := s.withContacts(ctx, rows)
 	return out, next, err
 }
+
+// ErrBadCursor is a paging cursor this store did not make.
+var ErrBadCursor = errors.New("store: cursor is not one this API returned")
+
+func parseActivityCursor(c string) (time.Time, string, bool) {
+	us, id, ok := strings.Cut(c, "_")
+	if !ok || id == "" {
+		return time.Time{}, "", false
+	}
+	n, err := strconv.ParseInt(us, 10, 64)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	return time.UnixMicro(n).UTC(), id, true
+}
+
+// activityTime is a message time as last_message_at keeps it: UTC, to the
+// microsecond both databases hold, so a cursor made from it matches exactly.
+func activityTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // Conversation returns one conversation of a workspace.
 func (s *Store) Conversation(ctx context.Context, workspaceID, id string) (domain.Conversation, error) {
@@ -55,10 +93,6 @@ func (s *Store) withContacts(ctx context.Context, rows []conversationRow) ([]dom
 			contacts[crows[i].ID] = crows[i].domain()
 		}
 	}
-	last, err := s.lastMessageTimes(ctx, rows)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]domain.Conversation, len(rows))
 	for i, r := range rows {
 		out[i] = domain.Conversation{
@@ -70,40 +104,8 @@ func (s *Store) withContacts(ctx context.Context, rows []conversationRow) ([]dom
 			Status:        r.Status,
 			Contact:       contacts[r.ContactID],
 			TeamID:        r.TeamID,
-			LastMessageAt: last[r.ID],
+			LastMessageAt: r.LastMessageAt.UTC(),
 			CreatedAt:     r.CreatedAt.UTC(),
-		}
-	}
-	return out, nil
-}
-
-// lastMessageTimes returns when each conversation's newest message was sent.
-// It is read from the messages index rather than kept on the conversation
-// row, so the ingest path never rewrites conversation rows.
-func (s *Store) lastMessageTimes(ctx context.Context, rows []conversationRow) (map[string]time.Time, error) {
-	out := make(map[string]time.Time, len(rows))
-	if len(rows) == 0 {
-		return out, nil
-	}
-	ids := make([]string, len(rows))
-	for i := range rows {
-		ids[i] = rows[i].ID
-		out[rows[i].ID] = rows[i].LastMessageAt.UTC()
-	}
-	type last struct {
-		ID     string
-		SentAt *time.Time
-	}
-	var lasts []last
-	err := s.db.WithContext(ctx).Raw(`SELECT c.id AS id,
-		(SELECT m.sent_at FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS sent_at
-		FROM conversations c WHERE c.id IN ?`, ids).Scan(&lasts).Error
-	if err != nil {
-		return nil, fmt.Errorf("store: last message times: %w", err)
-	}
-	for _, l := range lasts {
-		if l.SentAt != nil {
-			out[l.ID] = l.SentAt.UTC()
 		}
 	}
 	return out, nil

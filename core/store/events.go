@@ -3,6 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
 
 	"github.com/switchboardhq/switchboard/core/domain"
 )
@@ -28,4 +32,39 @@ func (s *Store) Events(ctx context.Context, workspaceID, integrationID string, f
 		out[i] = rows[i].domain()
 	}
 	return out, next, nil
+}
+
+// maxEventErrorLen bounds the error text of one event-log entry: whatever a
+// plugin or a sender put in it, one entry stays small.
+const maxEventErrorLen = 2 << 10
+
+// EventError is text as the event log stores it: valid UTF-8 without NUL
+// bytes (which PostgreSQL refuses), cut on a character boundary to at most
+// maxEventErrorLen bytes.
+func EventError(s string) string {
+	return boundText(s, maxEventErrorLen)
+}
+
+func boundText(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", `\x00`)
+	}
+	if len(s) <= max {
+		return s
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
+}
+
+// BeforeCreate bounds an event's error text, for the events written through GORM.
+func (r *eventRow) BeforeCreate(*gorm.DB) error {
+	r.Error = EventError(r.Error)
+	return nil
 }

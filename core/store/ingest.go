@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,6 +126,39 @@ func (in *Ingester) Ingest(ctx context.Context, items []IngestItem) ([]IngestRes
 	return nil, fmt.Errorf("store: ingest %d items: %w", len(items), err)
 }
 
+// IngestEach records a batch like Ingest, but isolates failures: when the
+// batch's transaction fails, each item is recorded again in a transaction of
+// its own, so an item the database refuses fails alone and the others, of
+// any workspace, commit. errs[i] is item i's error, nil when it committed.
+//
+// Nothing of the failed batch transaction survives its rollback: neither its
+// pending thread ids nor the ordering keys it held. Each item's own
+// transaction keeps and releases its holds after its own commit, as Ingest does.
+func (in *Ingester) IngestEach(ctx context.Context, items []IngestItem) ([]IngestResult, []error) {
+	errs := make([]error, len(items))
+	results, err := in.Ingest(ctx, items)
+	if err == nil {
+		return results, errs
+	}
+	if len(items) == 1 || ctx.Err() != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return make([]IngestResult, len(items)), errs
+	}
+	in.s.log.Warn("ingest batch failed; recording its items one by one", "items", len(items), "err", err)
+	results = make([]IngestResult, len(items))
+	for i := range items {
+		res, err := in.Ingest(ctx, items[i:i+1])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		results[i] = res[0]
+	}
+	return results, errs
+}
+
 // stmt returns the prepared form of a query, preparing it on first use.
 func (in *Ingester) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := in.stmts[q]; ok {
@@ -206,6 +240,12 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 	seen := make(map[string]struct{}, len(items))
 	msgs := make([]pendingMessage, 0, len(items))
 	errs := make([]string, len(items))
+	// A repeated message id is dropped before its thread and sender are
+	// looked up, so a repeat under a new conversationId creates neither.
+	stored, err := in.storedMessageIDs(ctx, items)
+	if err != nil {
+		return nil, nil, err
+	}
 
 	for i := range items {
 		it := &items[i]
@@ -213,7 +253,11 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 		case it.Message != nil:
 			m := it.Message
 			key := it.IntegrationID + "\x00" + m.ExternalID
-			if _, dup := seen[key]; dup {
+			_, dup := seen[key]
+			if _, ok := stored[key]; ok {
+				dup = true
+			}
+			if dup {
 				results[i].Status = domain.EventSkip
 				errs[i] = duplicateError(m.ExternalID)
 				continue
@@ -249,6 +293,9 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 			errs[pm.item] = duplicateError(items[pm.item].Message.ExternalID)
 		}
 	}
+	if err := in.touchConversations(ctx, items, msgs, results); err != nil {
+		return nil, nil, err
+	}
 	if err := in.insertEvents(ctx, items, results, errs, t); err != nil {
 		return nil, nil, err
 	}
@@ -266,6 +313,79 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 	}
 	committed = true
 	return results, p, nil
+}
+
+// storedMessageIDs returns which of the batch's messages repeat an id
+// already stored, as integration id, NUL, message id. Lookups go in a few
+// fixed sizes, padded, so their prepared statements are reused.
+func (in *Ingester) storedMessageIDs(ctx context.Context, items []IngestItem) (map[string]struct{}, error) {
+	byIntegration := map[string][]string{}
+	for i := range items {
+		if m := items[i].Message; m != nil {
+			byIntegration[items[i].IntegrationID] = append(byIntegration[items[i].IntegrationID], m.ExternalID)
+		}
+	}
+	out := map[string]struct{}{}
+	for integrationID, ids := range byIntegration {
+		for len(ids) > 0 {
+			size := 64
+			switch {
+			case len(ids) <= 1:
+				size = 1
+			case len(ids) <= 8:
+				size = 8
+			}
+			chunk := ids[:min(size, len(ids))]
+			ids = ids[len(chunk):]
+			args := make([]any, 0, size+1)
+			args = append(args, integrationID)
+			for i := range size {
+				args = append(args, chunk[min(i, len(chunk)-1)])
+			}
+			rows, err := in.query(ctx, `SELECT external_id FROM messages WHERE integration_id = ? AND external_id IN (`+placeholders(size)+`)`, args...)
+			if err != nil {
+				return nil, fmt.Errorf("find stored message ids: %w", err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("find stored message ids: %w", err)
+				}
+				out[integrationID+"\x00"+id] = struct{}{}
+			}
+			if err := rows.Close(); err != nil {
+				return nil, fmt.Errorf("find stored message ids: %w", err)
+			}
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("find stored message ids: %w", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// touchConversations sets each conversation's last activity to its newest
+// stored message's time, once per conversation, in id order so concurrent
+// batches lock the rows in one order and never deadlock.
+func (in *Ingester) touchConversations(ctx context.Context, items []IngestItem, msgs []pendingMessage, results []IngestResult) error {
+	latest := map[string]time.Time{}
+	for _, pm := range msgs {
+		if results[pm.item].Status == domain.EventOK {
+			latest[pm.convID] = activityTime(items[pm.item].Message.SentAt)
+		}
+	}
+	ids := make([]string, 0, len(latest))
+	for id := range latest {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if _, err := in.exec(ctx, `UPDATE conversations SET last_message_at = ? WHERE id = ?`, latest[id], id); err != nil {
+			return fmt.Errorf("touch conversation: %w", err)
+		}
+	}
+	return nil
 }
 
 // fanout writes the deliveries each stored message causes.
@@ -375,7 +495,7 @@ func (in *Ingester) resolveConversation(ctx context.Context, p *pendingThreads, 
 	id := NewID()
 	res, err := in.exec(ctx, `INSERT INTO conversations (id, workspace_id, integration_id, external_id, contact_id, subject, status, team_id, last_message_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT (integration_id, external_id) DO NOTHING`,
-		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen, m.SentAt, t)
+		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen, activityTime(m.SentAt), t)
 	if err != nil {
 		return "", fmt.Errorf("create conversation: %w", err)
 	}
@@ -467,7 +587,7 @@ func (in *Ingester) insertEvents(ctx context.Context, items []IngestItem, result
 		if eventType == "" {
 			eventType = domain.EventMessageReceived
 		}
-		args = append(args, NewID(), items[i].WorkspaceID, items[i].IntegrationID, results[i].Status, eventType, errs[i], t)
+		args = append(args, NewID(), items[i].WorkspaceID, items[i].IntegrationID, results[i].Status, eventType, EventError(errs[i]), t)
 		n++
 		if n == maxRowsPerInsert {
 			if err := flush(); err != nil {

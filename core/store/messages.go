@@ -58,6 +58,10 @@ func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversat
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
+		err = tx.Model(&conversationRow{}).Where("id = ?", conv.ID).Update("last_message_at", activityTime(t)).Error
+		if err != nil {
+			return err
+		}
 		evRow := eventRow{ID: NewID(), WorkspaceID: conv.WorkspaceID, IntegrationID: conv.IntegrationID,
 			Status: domain.EventOK, EventType: domain.EventMessageSent, CreatedAt: t}
 		if err := tx.Create(&evRow).Error; err != nil {

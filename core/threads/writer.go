@@ -133,28 +133,45 @@ func (w *Writer) loop() {
 			items = append(items, r.item)
 		}
 		w.batchSize.Observe(float64(len(batch)))
-		var res []store.IngestResult
 		var err error
 		if ing == nil {
 			ing, err = w.store.NewIngester(context.Background())
 		}
-		if err == nil {
-			res, err = ing.Ingest(context.Background(), items)
-		}
 		if err != nil {
 			w.log.Error("ingest batch failed", "items", len(items), "err", err)
-			// The connection may be broken: take a fresh one next time.
-			if ing != nil {
-				ing.Close()
-				ing = nil
-			}
-		}
-		for i, r := range batch {
-			if err != nil {
+			for _, r := range batch {
 				r.done <- result{err: err}
+			}
+			continue
+		}
+		// One item the database refuses fails alone: the others of its
+		// batch, of any workspace, are committed without it.
+		res, errs := ing.IngestEach(context.Background(), items)
+		failed := 0
+		for i, r := range batch {
+			if errs[i] != nil {
+				failed++
+				r.done <- result{err: errs[i]}
 				continue
 			}
 			r.done <- result{res: res[i]}
 		}
+		if failed > 0 {
+			w.log.Error("ingest items failed", "items", len(items), "failed", failed, "err", firstError(errs))
+		}
+		if failed == len(items) {
+			// The connection may be broken: take a fresh one next time.
+			ing.Close()
+			ing = nil
+		}
 	}
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
@@ -82,6 +81,11 @@ func decode(body []byte) (*payload, error) {
 	if body[0] != '{' {
 		return nil, sdk.InvalidField("body", "body must be a JSON object")
 	}
+	// Decoding would pass \u0000 on and replace invalid UTF-8 silently:
+	// refuse both first, naming the field.
+	if err := sdk.CheckJSONText(body); err != nil {
+		return nil, err
+	}
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -125,7 +129,7 @@ func (p *payload) normalise(receivedAt time.Time) (sdk.InboundMessage, error) {
 	if email := strings.TrimSpace(p.From.Email); email != "" {
 		addr, perr := mail.ParseAddress(email)
 		if perr != nil || addr.Address != email {
-			return m, sdk.InvalidField("from.email", "from.email %q is not an email address", email)
+			return m, sdk.InvalidField("from.email", "from.email %s is not an email address", sdk.Quote(email))
 		}
 		m.From.Email = email
 	}
@@ -138,7 +142,7 @@ func (p *payload) normalise(receivedAt time.Time) (sdk.InboundMessage, error) {
 	case "html":
 		m.ContentType = "html"
 	default:
-		return m, sdk.InvalidField("contentType", "contentType must be \"text\" or \"html\", not %q", p.ContentType)
+		return m, sdk.InvalidField("contentType", "contentType must be \"text\" or \"html\", not %s", sdk.Quote(p.ContentType))
 	}
 	if m.Subject, err = optional("subject", p.Subject, maxSubjectLen); err != nil {
 		return m, err
@@ -147,7 +151,7 @@ func (p *payload) normalise(receivedAt time.Time) (sdk.InboundMessage, error) {
 	if p.SentAt != "" {
 		t, perr := time.Parse(time.RFC3339Nano, p.SentAt)
 		if perr != nil {
-			return m, sdk.InvalidField("sentAt", "sentAt %q is not an ISO-8601 timestamp such as 2024-05-01T12:00:00Z", p.SentAt)
+			return m, sdk.InvalidField("sentAt", "sentAt %s is not an ISO-8601 timestamp such as 2024-05-01T12:00:00Z", sdk.Quote(p.SentAt))
 		}
 		m.SentAt = t.UTC()
 	}
@@ -163,8 +167,8 @@ func required(field string, v *string, max int) (string, error) {
 }
 
 func optional(field, v string, max int) (string, error) {
-	if !utf8.ValidString(v) {
-		return "", sdk.InvalidField(field, "%s is not valid UTF-8", field)
+	if err := sdk.CheckText(field, v); err != nil {
+		return "", err
 	}
 	if len(v) > max {
 		return "", sdk.InvalidField(field, "%s is longer than %s", field, size(max))

@@ -15,6 +15,7 @@ func All() []*gormigrate.Migration {
 		m0002DeliveryEngine(),
 		m0003DeliveryHeads(),
 		m0004AdminTokenUse(),
+		m0005ConversationActivity(),
 	}
 }
 

@@ -89,3 +89,39 @@ func String() string {
 	}
 	return "sqlite and postgres"
 }
+
+// Exec runs statements on a test database directly, beside the hub, for a
+// test that needs the database itself to behave in some way (a trigger that
+// refuses a row, say). SQLite's driver is the one the store registers.
+func Exec(t testing.TB, databaseURL string, stmts ...string) {
+	t.Helper()
+	driver, dsn := "pgx", databaseURL
+	if rest, ok := strings.CutPrefix(databaseURL, "sqlite://"); ok {
+		driver, dsn = "sqlite", "file:"+rest+"?_pragma=busy_timeout(10000)"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatalf("storetest: open: %v", err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
+			t.Fatalf("storetest: exec %.60q: %v", q, err)
+		}
+	}
+}
+
+// PoisonMessages makes the database itself refuse any message whose content
+// is "poison", as it may refuse a row for a reason no validation foresaw.
+func PoisonMessages(t testing.TB, databaseURL string) {
+	t.Helper()
+	if strings.HasPrefix(databaseURL, "sqlite://") {
+		Exec(t, databaseURL, `CREATE TRIGGER poison BEFORE INSERT ON messages FOR EACH ROW
+			WHEN (NEW.content = 'poison') BEGIN SELECT RAISE(ABORT, 'poisoned message'); END`)
+		return
+	}
+	Exec(t, databaseURL,
+		`CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.content = 'poison' THEN RAISE EXCEPTION 'poisoned message'; END IF; RETURN NEW; END $$`,
+		`CREATE TRIGGER poison BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION poison()`)
+}

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
+)
+
+// TestIngestIsolatesAFailingItem: one item the database refuses fails
+// alone; the valid items of its batch, another workspace's among them, all
+// commit, threads and contacts included.
+func TestIngestIsolatesAFailingItem(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s, err := Open(ctx, url, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		storetest.PoisonMessages(t, url)
+		var ints [2]domain.Integration
+		for i, name := range []string{"hostile", "victim"} {
+			ws, err := s.EnsureWorkspace(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ints[i], err = s.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: name, Kind: "custom", Status: domain.StatusActive}, IntegrationSecrets{})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		item := func(in domain.Integration, id, thread, content string) IngestItem {
+			return IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: "custom", Message: &domain.InboundMessage{
+				ExternalID: id, ThreadExternalID: thread, Content: content, ContentType: "text", SentAt: time.Now().UTC(),
+				From: domain.Contact{ExternalID: "from-" + thread}}}
+		}
+		items := []IngestItem{
+			item(ints[1], "v1", "t1", "fine"),
+			item(ints[0], "h1", "bad-thread", "poison"),
+			item(ints[1], "v2", "t1", "fine"),
+			{WorkspaceID: ints[1].WorkspaceID, IntegrationID: ints[1].ID, Status: domain.EventSignatureFailure, Error: "bad key"},
+			item(ints[1], "v3", "t2", "fine"),
+		}
+		ing, err := s.NewIngester(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ing.Close()
+		res, errs := ing.IngestEach(ctx, items)
+		want := []string{"ok", "", "ok", "signature_failure", "ok"}
+		for i, w := range want {
+			if w == "" {
+				if errs[i] == nil {
+					t.Errorf("item %d: the poisoned item did not fail", i)
+				}
+				continue
+			}
+			if errs[i] != nil || res[i].Status != w {
+				t.Errorf("item %d = %+v, %v; want %s", i, res[i], errs[i], w)
+			}
+		}
+		// The victim's messages are stored and threaded; the poisoned item left nothing.
+		convs, _, err := s.Conversations(ctx, ints[1].WorkspaceID, ConversationFilter{}, domain.Page{})
+		if err != nil || len(convs) != 2 {
+			t.Fatalf("victim conversations = %d (%v), want 2", len(convs), err)
+		}
+		if res[0].ConversationID != res[2].ConversationID {
+			t.Errorf("v1 and v2 threaded apart: %s %s", res[0].ConversationID, res[2].ConversationID)
+		}
+		convs, _, err = s.Conversations(ctx, ints[0].WorkspaceID, ConversationFilter{}, domain.Page{})
+		if err != nil || len(convs) != 0 {
+			t.Errorf("the poisoned item left %d conversations (%v)", len(convs), err)
+		}
+		var contacts int64
+		s.db.Model(&contactRow{}).Where("workspace_id = ?", ints[0].WorkspaceID).Count(&contacts)
+		if contacts != 0 {
+			t.Errorf("the poisoned item left %d contacts", contacts)
+		}
+		// The ingester still works for the next batch.
+		res, errs = ing.IngestEach(ctx, []IngestItem{item(ints[1], "v4", "t2", "fine")})
+		if errs[0] != nil || res[0].Status != "ok" {
+			t.Errorf("next batch: %+v %v", res[0], errs[0])
+		}
+	})
+}
+
+func TestEventErrorBounded(t *testing.T) {
+	tests := []struct {
+		name, in string
+		maxLen   int
+	}{
+		{"short stays", "sentAt is bad", 13},
+		{"long is cut", strings.Repeat("é", 10<<10), maxEventErrorLen},
+		{"NUL is shown, not stored", "a\x00b", 6},
+		{"invalid UTF-8 is replaced", "a\xffb", 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := EventError(tt.in)
+			if len(got) > tt.maxLen || !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
+				t.Errorf("EventError(%.20q) = %.40q (%d bytes), want valid UTF-8 without NUL, at most %d bytes", tt.in, got, len(got), tt.maxLen)
+			}
+		})
+	}
+}

@@ -1,0 +1,171 @@
+package sdk
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Text problems no database stores faithfully: PostgreSQL refuses NUL bytes
+// in text, and invalid UTF-8 is either refused or silently replaced.
+const (
+	problemNUL     = "contains a NUL byte"
+	problemInvalid = "invalid UTF-8"
+)
+
+// CheckText refuses a field holding a NUL byte or invalid UTF-8, naming it:
+// "from.name: contains a NUL byte".
+func CheckText(field, v string) error {
+	if p := textProblem(v); p != "" {
+		return InvalidField(field, "%s: %s", field, p)
+	}
+	return nil
+}
+
+func textProblem(v string) string {
+	if strings.IndexByte(v, 0) >= 0 {
+		return problemNUL
+	}
+	if !utf8.ValidString(v) {
+		return problemInvalid
+	}
+	return ""
+}
+
+// CheckJSONText scans a JSON body, before it is decoded, for NUL bytes (raw
+// or written as \u0000) and invalid UTF-8, which decoding would otherwise
+// pass on or silently replace, and refuses the first one naming the field
+// it is in (from.name, items[2], or body when it is outside any field). The
+// scan is tolerant: it only locates text problems and leaves the syntax to
+// the decoder.
+func CheckJSONText(body []byte) error {
+	var stack []jsonFrame
+	path := func() string {
+		var b strings.Builder
+		for _, f := range stack {
+			if f.array {
+				b.WriteString("[" + strconv.Itoa(f.index) + "]")
+				continue
+			}
+			if f.expectKey {
+				break
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(f.key)
+		}
+		if b.Len() == 0 {
+			return "body"
+		}
+		return b.String()
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		var top *jsonFrame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		switch {
+		case c == '{':
+			stack = append(stack, jsonFrame{expectKey: true})
+		case c == '[':
+			stack = append(stack, jsonFrame{array: true})
+		case c == '}' || c == ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case c == ',' && top != nil:
+			if top.array {
+				top.index++
+			} else {
+				top.expectKey = true
+			}
+		case c == ':' && top != nil && !top.array:
+			top.expectKey = false
+		case c == '"':
+			s, end, problem := scanJSONString(body, i+1)
+			if problem != "" {
+				field := path()
+				if top != nil && !top.array && top.expectKey {
+					return InvalidField(field, "%s: a key: %s", field, problem)
+				}
+				return InvalidField(field, "%s: %s", field, problem)
+			}
+			if top != nil && !top.array && top.expectKey {
+				top.key = fieldName(s)
+			}
+			i = end
+		case c == 0:
+			return InvalidField("body", "body: %s", problemNUL)
+		case c >= utf8.RuneSelf:
+			return InvalidField("body", "body: %s", problemInvalid)
+		}
+	}
+	return nil
+}
+
+type jsonFrame struct {
+	array     bool
+	index     int
+	key       string
+	expectKey bool
+}
+
+// scanJSONString reads the string starting at body[start] (just after its
+// opening quote). It returns the raw text, the index of the closing quote
+// (or the end of the body) and the first text problem in it.
+func scanJSONString(body []byte, start int) (string, int, string) {
+	for i := start; i < len(body); {
+		c := body[i]
+		switch {
+		case c == '"':
+			return string(body[start:i]), i, ""
+		case c == '\\':
+			if i+5 < len(body) && body[i+1] == 'u' && string(body[i+2:i+6]) == "0000" {
+				return "", i, problemNUL
+			}
+			i += 2
+		case c == 0:
+			return "", i, problemNUL
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && size <= 1 {
+				return "", i, problemInvalid
+			}
+			i += size
+		}
+	}
+	return string(body[start:]), len(body), ""
+}
+
+// maxFieldNameLen bounds a key echoed in an error message.
+const maxFieldNameLen = 64
+
+// fieldName is a key as it may appear in a message: short and printable.
+func fieldName(key string) string {
+	if len(key) > maxFieldNameLen {
+		cut := maxFieldNameLen
+		for cut > 0 && !utf8.RuneStart(key[cut]) {
+			cut--
+		}
+		key = key[:cut] + "…"
+	}
+	return key
+}
+
+// Quote is v quoted for an error message, cut to a few dozen bytes on a
+// character boundary, so a huge or hostile value is never echoed whole.
+func Quote(v string) string {
+	const max = 64
+	if len(v) <= max {
+		return strconv.Quote(v)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return strconv.Quote(v[:cut]) + "…"
+}

@@ -1,0 +1,47 @@
+package sdk
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckJSONText(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want string // the error message, "" for none
+	}{
+		{name: "clean", body: `{"a":"x","from":{"name":"Zoë"},"list":["ok"]}`},
+		{name: "escaped backslash before u0000 is not NUL", body: `{"a":"\\u0000"}`},
+		{name: "raw NUL in a nested value", body: "{\"from\":{\"name\":\"a\x00b\"}}", want: "from.name: contains a NUL byte"},
+		{name: "escaped NUL", body: `{"content":"a\u0000"}`, want: "content: contains a NUL byte"},
+		{name: "invalid UTF-8", body: "{\"a\":\"x\",\"subject\":\"\xff\"}", want: "subject: invalid UTF-8"},
+		{name: "in an array", body: "{\"list\":[\"a\",\"\xc3\"]}", want: "list[1]: invalid UTF-8"},
+		{name: "in a key", body: "{\"from\":{\"na\xffme\":\"x\"}}", want: "from: a key: invalid UTF-8"},
+		{name: "outside any string", body: "{\"a\":1\x00}", want: "body: contains a NUL byte"},
+		{name: "after a nested object", body: "{\"from\":{\"name\":\"x\"},\"content\":\"\x00\"}", want: "content: contains a NUL byte"},
+		{name: "escaped quote inside a value", body: `{"a":"say \"hi\"","b":"\u0000"}`, want: "b: contains a NUL byte"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckJSONText([]byte(tt.body))
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("CheckJSONText(%q) = %q, want %q", tt.body, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestQuoteBounds(t *testing.T) {
+	q := Quote(strings.Repeat("é", 1000))
+	if len(q) > 80 || !strings.HasSuffix(q, "…") {
+		t.Errorf("Quote of a long value = %q", q)
+	}
+	if q := Quote("noon"); q != `"noon"` {
+		t.Errorf("Quote(noon) = %s", q)
+	}
+}
