@@ -164,7 +164,9 @@ func TestAgentReplyRetriedUntilReceiverUp(t *testing.T) {
 // replyStatus is the status of the one outbound message in conv.
 func replyStatus(t *testing.T, h *apptest.Hub, conv string) string {
 	t.Helper()
-	var msgs struct{ Messages []struct{ Direction, Status string } }
+	var msgs struct {
+		Messages []struct{ Direction, Status string }
+	}
 	h.Admin("GET", "/api/conversations/"+conv+"/messages", nil).JSON(t, &msgs)
 	for _, m := range msgs.Messages {
 		if m.Direction == "outbound" {
