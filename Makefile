@@ -5,8 +5,13 @@ PLUGINS := $(patsubst plugins/%/main.go,%,$(wildcard plugins/*/main.go))
 # ADDR is empty unless given (make run ADDR=host:port): serve then reads its
 # env twin SWITCHBOARD_ADDR, or its own default.
 ADDR    ?=
+# FUZZTIME is how long `make fuzz` runs each fuzz target. FUZZFLAGS adds
+# flags such as -parallel 1 on a shared machine; the short minimisation keeps
+# a worker from spending the whole run shrinking one large new input.
+FUZZTIME  ?= 30s
+FUZZFLAGS ?= -fuzzminimizetime=5s
 
-.PHONY: all build run test test-short bench proto vet fmt clean
+.PHONY: all build run test test-short bench fuzz proto vet fmt clean
 
 all: build
 
@@ -38,6 +43,16 @@ test-short:
 ## bench: the Go benchmarks (the load generator is `switchboard bench`)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: every fuzz target in turn, FUZZTIME each (`make test` runs their seed corpora as plain tests)
+fuzz:
+	@for f in $$(grep -l '^func Fuzz' $$(git ls-files '*_test.go')); do \
+		pkg=./$$(dirname $$f); \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "$(GO) test $$pkg -run '^$$' -fuzz '^$$t$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) || exit 1; \
+		done; \
+	done
 
 ## proto: regenerate the plugin protocol's Go code (needs protoc, protoc-gen-go, protoc-gen-go-grpc)
 proto:

@@ -43,6 +43,7 @@ type App struct {
 	inbound *inbound.Service
 	worker  *delivery.Worker
 	engine  *scripts.Engine
+	api     *httpapi.Server
 	server  *http.Server
 	ln      net.Listener
 
@@ -110,7 +111,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Targets:      targets,
 	})
-	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, inbound: in, worker: worker, engine: engine}
+	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, inbound: in, worker: worker, engine: engine, api: api}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -186,6 +187,9 @@ func (a *App) pluginKinds() []string {
 
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Routes lists the HTTP routes the hub serves.
+func (a *App) Routes() []httpapi.Route { return a.api.Routes() }
 
 // Shutdown stops in order: stop taking requests and finish those in flight,
 // commit what the writer holds, let deliveries in flight finish, stop the

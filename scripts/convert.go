@@ -16,7 +16,7 @@ func toJS(rt *goja.Runtime, v any) goja.Value {
 	case map[string]any:
 		o := rt.NewObject()
 		for k, val := range x {
-			o.Set(k, toJS(rt, val))
+			setOwn(o, k, toJS(rt, val))
 		}
 		return o
 	case []any:
@@ -28,7 +28,7 @@ func toJS(rt *goja.Runtime, v any) goja.Value {
 	case map[string]string:
 		o := rt.NewObject()
 		for k, val := range x {
-			o.Set(k, val)
+			setOwn(o, k, rt.ToValue(val))
 		}
 		return o
 	case json.Number:
@@ -40,4 +40,12 @@ func toJS(rt *goja.Runtime, v any) goja.Value {
 	default:
 		return rt.ToValue(x)
 	}
+}
+
+// setOwn makes k an own, plain property of o, as JSON.parse would. A plain
+// assignment would run inherited setters instead: "__proto__" would swap
+// o's prototype and the key would vanish from what the script sees and
+// returns.
+func setOwn(o *goja.Object, k string, v goja.Value) {
+	o.DefineDataProperty(k, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
 }

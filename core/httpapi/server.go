@@ -73,6 +73,23 @@ func New(d Deps) *Server {
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.router }
 
+// Route is one registered method and path pattern, as the router spells it
+// ("/api/integrations/:id").
+type Route struct {
+	Method string
+	Path   string
+}
+
+// Routes lists every registered route, for tests that must see them all.
+func (s *Server) Routes() []Route {
+	info := s.router.Routes()
+	out := make([]Route, len(info))
+	for i, r := range info {
+		out[i] = Route{Method: r.Method, Path: r.Path}
+	}
+	return out
+}
+
 func (s *Server) routes() {
 	r := s.router
 	r.HandleMethodNotAllowed = true
