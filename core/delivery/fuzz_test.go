@@ -131,7 +131,7 @@ func FuzzBodyNotation(f *testing.F) {
 func FuzzParseTarget(f *testing.F) {
 	f.Add([]byte(`{"url":"https://example.com/<<chatId>>","body":[{"key":"a.b","type":"variable","value":"text"}]}`), "value")
 	f.Fuzz(func(t *testing.T, raw []byte, value string) {
-		tg, err := ParseTarget(raw, true, nil)
+		tg, err := ParseTarget(raw, nil, nil)
 		if err != nil {
 			var ve *ValidationError
 			if !asValidation(err, &ve) || !strings.HasPrefix(ve.Field, "delivery") {

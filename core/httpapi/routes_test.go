@@ -100,6 +100,7 @@ var routeTable = map[string]routeSpec{
 		{Path: "/api/conversations", Expect: "collection"},
 		{Path: "/api/conversations?integrationId={integration}", Expect: "collection"},
 	}},
+	"GET /api/conversations/:id": {Admin: []routeCase{{Path: "/api/conversations/{conversation}", Expect: "foreign"}}},
 	"GET /api/conversations/:id/messages": {Admin: []routeCase{
 		{Path: "/api/conversations/{conversation}/messages", Expect: "foreign"},
 	}},
