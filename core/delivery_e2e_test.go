@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -332,4 +333,44 @@ func TestBulkRetry(t *testing.T) {
 	if ds := deliveries(t, h, "integrationId="+other.ID); ds[0].Status != "dead" {
 		t.Errorf("another integration's delivery was retried: %+v", ds[0])
 	}
+}
+
+// TestConcurrentReplies posts agent replies from many clients at once, more
+// than the database connection pool holds: every one is created and
+// delivered, none answers with a locked database.
+func TestConcurrentReplies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		rc := apptest.NewReceiver(t)
+		h := apptest.Start(t, dbURL)
+		in := h.CreateIntegration(map[string]any{"name": "busy", "kind": "custom", "outboundUrl": rc.URL + "/replies"})
+		convs := make([]string, 4)
+		for i := range convs {
+			convs[i] = startConversation(t, h, in, fmt.Sprint("busy-", i))
+		}
+		// For longer than the planner's caches live, so some reply refreshes
+		// them inside its transaction while the others wait.
+		const clients = 24
+		until := time.Now().Add(2500 * time.Millisecond)
+		var wg sync.WaitGroup
+		var sent atomic.Int64
+		errs := make(chan string, clients)
+		for c := range clients {
+			wg.Go(func() {
+				for i := 0; time.Now().Before(until); i++ {
+					r := h.Admin("POST", "/api/conversations/"+convs[(c+i)%len(convs)]+"/messages", map[string]any{"content": fmt.Sprint("reply ", c, "-", i)})
+					if r.Status != http.StatusCreated {
+						errs <- fmt.Sprintf("%d %s", r.Status, r.Body)
+						return
+					}
+					sent.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Errorf("reply: %s", e)
+		}
+		rc.WaitFor(t, int(sent.Load()), 30*time.Second)
+	})
 }

@@ -42,7 +42,7 @@ func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversat
 	}
 	queued := 0
 	var heldKeys []string
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.planningTx(ctx, func(tx *gorm.DB) error {
 		m := row.domain()
 		ev := &domain.OutboundEvent{Kind: domain.OutboundMessage, WorkspaceID: conv.WorkspaceID, IntegrationID: conv.IntegrationID,
 			Channel: channel, Conversation: conv, Message: &m, At: t}

@@ -57,6 +57,17 @@ func (s *Store) lockWrites() func() {
 	return s.writeMu.Unlock
 }
 
+// planningTx runs fn in a transaction under the write lock. Transactions
+// that plan deliveries may read on a second pooled connection (the
+// planner's caches): on SQLite, unlocked, a burst of them could hold every
+// connection waiting for the one writer, which in turn waits for a
+// connection, until the busy timeout fails them all.
+func (s *Store) planningTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	unlock := s.lockWrites()
+	defer unlock()
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
 // Open connects to the database a URL names. It does not migrate. Its
 // errors never carry the URL's password, whatever the driver put in them.
 func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, error) {

@@ -54,7 +54,7 @@ func (s *Store) TransferConversation(ctx context.Context, workspaceID, conversat
 	queued := 0
 	t := now()
 	var heldKeys []string
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.planningTx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&conversationRow{}).Where("id = ?", conv.ID).Update("team_id", team.ID).Error; err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func (s *Store) EndConversation(ctx context.Context, workspaceID, conversationID
 	queued := 0
 	t := now()
 	var heldKeys []string
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.planningTx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&conversationRow{}).Where("id = ? AND status = ?", conv.ID, domain.ConversationOpen).
 			Updates(map[string]any{"status": domain.ConversationEnded, "ended_at": t})
 		if res.Error != nil {
