@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -77,6 +78,110 @@ func benchDeliveries(b *testing.B, dbURL string) {
 	}
 	for got.Load() < int64(b.N) {
 		time.Sleep(time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	app.Shutdown(sctx)
+}
+
+// BenchmarkTargetDeliveries measures deliveries to an integration's own
+// target (agent replies over 1,000 conversations), rendered from templates,
+// with and without a transform: the difference is the sandbox's cost at
+// full delivery rate.
+func BenchmarkTargetDeliveries(b *testing.B) {
+	const script = `function transform(request, event) {
+  request.headers["Idempotency-Key"] = event.messageId;
+  request.body = { text: event["contact.name"] + ": " + event.content, conversation: event.conversationId };
+  return request;
+}`
+	for _, db := range storetest.Databases(b) {
+		b.Run(db.Name+"/templates", func(b *testing.B) { benchTargetDeliveries(b, db.URL, "") })
+		b.Run(db.Name+"/transform", func(b *testing.B) { benchTargetDeliveries(b, db.URL, script) })
+	}
+}
+
+func benchTargetDeliveries(b *testing.B, dbURL, script string) {
+	var got atomic.Int64
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got.Add(1)
+	}))
+	defer recv.Close()
+
+	cfg := &config.Config{
+		Addr: "127.0.0.1:0", DatabaseURL: dbURL, PluginDir: b.TempDir(), AllowPrivateTargets: true,
+		RetrySchedule: []time.Duration{0, time.Second}, LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+		MaxBodyBytes: 1 << 20, DeliveryConcurrency: 64, DeliveryTimeout: 5 * time.Second,
+		DeliveryTargetConcurrency: 64, TransformTimeout: 100 * time.Millisecond, TransformMemoryMB: 256, TransformRunners: 2,
+	}
+	ctx := context.Background()
+	app, err := core.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := app.Store
+	ws, _ := st.EnsureWorkspace(ctx, "bench")
+	target, _ := json.Marshal(map[string]any{"method": "POST", "url": recv.URL + "/replies/<<conversationId>>",
+		"body": []map[string]string{{"key": "text", "type": "variable", "value": "content"}}, "transform": script})
+	in, err := st.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "b", Kind: "custom", Status: domain.StatusActive,
+		Delivery: target}, store.IntegrationSecrets{SigningSecret: auth.NewSigningSecret()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const convs = 1000
+	items := make([]store.IngestItem, 0, convs)
+	for i := range convs {
+		items = append(items, store.IngestItem{WorkspaceID: ws.ID, IntegrationID: in.ID, Channel: "custom", Message: &domain.InboundMessage{
+			ExternalID: fmt.Sprint("bm-", i), ThreadExternalID: fmt.Sprint("conv-", i), Content: "hello",
+			ContentType: "text", SentAt: time.Now().UTC(), From: domain.Contact{ExternalID: fmt.Sprint("u", i), Name: "Jane"}}})
+	}
+	if _, err := st.Ingest(ctx, items); err != nil {
+		b.Fatal(err)
+	}
+	var list []domain.Conversation
+	for cursor := ""; ; {
+		page, next, err := st.Conversations(ctx, ws.ID, store.ConversationFilter{IntegrationID: in.ID}, domain.Page{Limit: 200, Cursor: cursor})
+		if err != nil {
+			b.Fatal(err)
+		}
+		list = append(list, page...)
+		if cursor = next; next == "" {
+			break
+		}
+	}
+	// Queue b.N replies from 8 writers; the worker is not started yet.
+	var next atomic.Int64
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
+				if _, _, err := st.CreateOutboundMessage(ctx, list[i%int64(len(list))], "custom", fmt.Sprint("reply ", i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	if err := app.Start(); err != nil {
+		b.Fatal(err)
+	}
+	for got.Load() < int64(b.N) {
+		time.Sleep(time.Millisecond)
+		if time.Since(start) > time.Minute {
+			ds, _, _ := st.Deliveries(ctx, ws.ID, store.DeliveryFilter{Status: domain.DeliveryFailed}, domain.Page{Limit: 1})
+			b.Fatalf("%d of %d delivered after a minute; failed: %+v", got.Load(), b.N, ds)
+		}
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
