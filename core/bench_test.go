@@ -8,11 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/switchboardhq/switchboard/core"
+	"github.com/switchboardhq/switchboard/core/apptest"
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/config"
 	"github.com/switchboardhq/switchboard/core/domain"
@@ -189,4 +193,146 @@ func benchTargetDeliveries(b *testing.B, dbURL, script string) {
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	app.Shutdown(sctx)
+}
+
+// BenchmarkEndToEnd sends b.N inbound custom-webhook messages at a steady
+// 200 a second, over 50 conversations, to a hub whose workspace has a
+// webhook subscription, and times each message from the moment it was due
+// to be sent until the subscription's receiver has it: the inbound request,
+// the commit, the claim, the signed delivery. Latency is counted from the
+// due time, so a stalled sender cannot hide a slow hub. bare-http is the
+// floor: the same generator posting straight to the receiver.
+//
+//	go test -run '^$' -bench EndToEnd -benchtime 4000x ./core/
+func BenchmarkEndToEnd(b *testing.B) {
+	b.Run("bare-http", func(b *testing.B) {
+		recv := newArrivals(b.N)
+		srv := httptest.NewServer(recv)
+		defer srv.Close()
+		paced(b, recv, func(c *http.Client, i int) error {
+			return post(c, srv.URL, "", fmt.Sprintf(`{"content":"e2e-%d"}`, i))
+		})
+	})
+	for _, db := range storetest.Databases(b) {
+		b.Run(db.Name, func(b *testing.B) {
+			recv := newArrivals(b.N)
+			srv := httptest.NewServer(recv)
+			defer srv.Close()
+			h := apptest.Start(b, db.URL, func(c *config.Config) {
+				c.DeliveryConcurrency, c.DeliveryTargetConcurrency, c.MaxBodyBytes = 64, 16, 1<<20
+				c.RetrySchedule = []time.Duration{0, time.Second}
+			})
+			in := h.CreateIntegration(map[string]any{"name": "e2e", "kind": "custom"})
+			if r := h.Admin("POST", "/api/webhooks/", map[string]any{"url": srv.URL, "subscribedEvents": []string{"messages"}}); r.Status != http.StatusCreated {
+				b.Fatalf("subscription: %d %s", r.Status, r.Body)
+			}
+			url := h.URL + "/api/webhooks/custom/" + in.ID
+			paced(b, recv, func(c *http.Client, i int) error {
+				return post(c, url, in.APIKey, fmt.Sprintf(`{"messageId":"m-%d","conversationId":"c-%d","from":{"externalId":"u-%d","name":"Jane Smith"},"content":"e2e-%d"}`, i, i%50, i%50, i))
+			})
+		})
+	}
+}
+
+// arrivals records when each numbered message reached the receiver.
+type arrivals struct {
+	at   []atomic.Int64 // unix nanoseconds; 0 until it arrives
+	seen atomic.Int64
+}
+
+func newArrivals(n int) *arrivals { return &arrivals{at: make([]atomic.Int64, n)} }
+
+func (a *arrivals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := time.Now().UnixNano()
+	var body struct {
+		Content string
+		Data    struct{ MessageBody string }
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	text := body.Content + body.Data.MessageBody
+	var i int
+	if _, err := fmt.Sscanf(text, "e2e-%d", &i); err == nil && i >= 0 && i < len(a.at) && a.at[i].CompareAndSwap(0, now) {
+		a.seen.Add(1)
+	}
+	io.WriteString(w, "ok")
+}
+
+func post(c *http.Client, url, key, body string) error {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("X-Api-Key", key)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("answer %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// paced sends b.N messages, message i due at start + i×5 ms, from enough
+// senders that none is late waiting for another's answer, then waits for
+// every arrival and reports the latency percentiles.
+func paced(b *testing.B, recv *arrivals, send func(c *http.Client, i int) error) {
+	const rate = 200
+	interval := time.Second / rate
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}
+	due := make([]time.Time, b.N)
+	acked := make([]time.Duration, b.N)
+	jobs := make(chan int, b.N)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for i := range jobs {
+				time.Sleep(time.Until(due[i]))
+				if err := send(c, i); err != nil {
+					select {
+					case errs <- fmt.Errorf("message %d: %w", i, err):
+					default:
+					}
+				}
+				acked[i] = time.Since(due[i])
+			}
+		})
+	}
+	b.ResetTimer()
+	start := time.Now().Add(10 * time.Millisecond)
+	for i := range b.N {
+		due[i] = start.Add(time.Duration(i) * interval)
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		b.Fatal(err)
+	default:
+	}
+	for deadline := time.Now().Add(30 * time.Second); recv.seen.Load() < int64(b.N); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d arrived", recv.seen.Load(), b.N)
+		}
+	}
+	b.StopTimer()
+	lat := make([]time.Duration, b.N)
+	for i := range lat {
+		lat[i] = time.Duration(recv.at[i].Load() - due[i].UnixNano())
+	}
+	slices.Sort(lat)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+	slices.Sort(acked)
+	b.ReportMetric(ms(acked[len(acked)*99/100]), "answer-p99-ms")
+	b.ReportMetric(0, "ns/op")
 }
