@@ -616,7 +616,10 @@ func (p *runner) cause(l Limits) *Error {
 	case p.timedOut.Load():
 		return timeLimitError(l)
 	case strings.Contains(reason, "out of memory"), strings.Contains(reason, "cannot allocate memory"),
-		strings.Contains(reason, "stack exceeds"), strings.Contains(reason, "stack overflow"):
+		strings.Contains(reason, "cannot map"), strings.Contains(reason, "stack exceeds"), strings.Contains(reason, "stack overflow"),
+		// A runner is pure Go: it faults only when the runtime's own
+		// mapping of memory fails against the data-segment cap.
+		strings.Contains(reason, "SIGSEGV"), strings.Contains(reason, "SIGBUS"):
 		return memoryLimitError(l)
 	default:
 		return &Error{Kind: KindCrashed, Message: "transform stopped its runner unexpectedly"}
