@@ -140,7 +140,9 @@ func (in *Ingester) IngestEach(ctx context.Context, items []IngestItem) ([]Inges
 	if err == nil {
 		return results, errs
 	}
-	if len(items) == 1 || ctx.Err() != nil {
+	// Only an item the database refuses is worth isolating: a lost
+	// connection or an ended context would fail every item again.
+	if len(items) == 1 || ctx.Err() != nil || isConnectionError(err) {
 		for i := range errs {
 			errs[i] = err
 		}
@@ -152,6 +154,12 @@ func (in *Ingester) IngestEach(ctx context.Context, items []IngestItem) ([]Inges
 		res, err := in.Ingest(ctx, items[i:i+1])
 		if err != nil {
 			errs[i] = err
+			if ctx.Err() != nil || isConnectionError(err) {
+				for j := i + 1; j < len(items); j++ {
+					errs[j] = err
+				}
+				break
+			}
 			continue
 		}
 		results[i] = res[0]
