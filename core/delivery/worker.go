@@ -248,11 +248,17 @@ func (w *Worker) record(outcomes <-chan store.AttemptOutcome) {
 		if err != nil {
 			// The claims expire and the deliveries are attempted again: at least once.
 			w.log.Error("record delivery attempts", "count", len(batch), "err", err)
-			continue
+			if held == nil {
+				continue
+			}
+			// Some of the batch was recorded, one by one (see RecordAttempts).
 		}
 		var next time.Time
 		for i, ok := range held {
 			if !ok {
+				if err != nil {
+					continue // not recorded: told above
+				}
 				w.log.Warn("delivery claim expired before the attempt was recorded", "delivery", batch[i].Delivery.ID)
 				continue
 			}
