@@ -403,9 +403,21 @@ func (w *Worker) prepareIntegration(ctx context.Context, d store.ClaimedDelivery
 	req := it.target.Render(vars)
 	if src := it.target.Transform; src != "" {
 		res := w.engine.Run(ctx, src, req, stringMapAny(vars))
+		// The transform saw the real credentials; what it printed or threw
+		// is kept with the attempt and shown by the API, so without them.
+		secrets := it.target.SecretValues()
 		a.Logs = res.Logs
+		if len(secrets) > 0 {
+			for i, l := range a.Logs {
+				a.Logs[i] = RedactSecrets(l, secrets)
+			}
+		}
 		if res.Err != nil {
-			return nil, false, transformFailed(res.Err)
+			serr := transformFailed(res.Err)
+			if len(secrets) > 0 {
+				serr.err = errors.New(RedactSecrets(serr.err.Error(), secrets))
+			}
+			return nil, false, serr
 		}
 		if res.Skipped {
 			a.Logs = append(a.Logs, "skipped: the transform returned null")
