@@ -145,11 +145,17 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, l
 // ReleaseClaims gives back claims worker holds but has not attempted, so
 // they are due again now.
 func (s *Store) ReleaseClaims(ctx context.Context, worker string, ids []string) error {
+	return s.DeferClaims(ctx, worker, ids, now())
+}
+
+// DeferClaims gives back claims worker holds but has not attempted, due
+// again at until; no attempt is recorded.
+func (s *Store) DeferClaims(ctx context.Context, worker string, ids []string, until time.Time) error {
 	unlock := s.lockWrites()
 	defer unlock()
 	for start := 0; start < len(ids); start += maxRowsPerInsert {
 		chunk := ids[start:min(start+maxRowsPerInsert, len(ids))]
-		args := []any{now(), worker, domain.DeliveryPending}
+		args := []any{until.UTC(), worker, domain.DeliveryPending}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
