@@ -95,6 +95,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Guard:             targets,
 		DisableAfter:      cfg.TargetDisableAfter,
 		UserAgent:         "Switchboard/" + Version,
+		TransformTimeout:  cfg.TransformTimeout,
 	})
 	api := httpapi.New(httpapi.Deps{
 		Store:        st,

@@ -116,6 +116,9 @@ func TestHostileTransformsHurtOnlyThemselves(t *testing.T) {
 		}
 		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 		t.Logf("victim deliveries during the attack: %d, latency p50 %s, max %s", len(lat), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+		if max := lat[len(lat)-1]; max > 2*time.Second {
+			t.Errorf("a victim delivery took %s during the attack, want under 2s", max.Round(time.Millisecond))
+		}
 
 		// Every hostile delivery failed once, saying which limit it hit.
 		for i, b := range bombs {

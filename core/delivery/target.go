@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -398,6 +399,50 @@ func (t *Target) Redact() *Target {
 		c.Auth = &a
 	}
 	return &c
+}
+
+// SecretValues lists every form in which the target's auth secrets reach a
+// transform: each secret, the Basic credentials' base64, and the whole
+// Authorization value; longest first, so RedactSecrets replaces a whole
+// header value before a part of it.
+func (t *Target) SecretValues() []string {
+	a := t.Auth
+	if a == nil {
+		return nil
+	}
+	var v []string
+	switch a.Type {
+	case "apiKey":
+		v = append(v, a.Value)
+	case "basic":
+		b64 := base64.StdEncoding.EncodeToString([]byte(a.Username + ":" + a.Password))
+		v = append(v, "Basic "+b64, b64, a.Password)
+	case "bearer":
+		v = append(v, "Bearer "+a.Token, a.Token)
+	}
+	out := v[:0]
+	for _, s := range v {
+		if s == "" {
+			continue
+		}
+		out = append(out, s)
+		// As JSON.stringify or a JSON body would write it.
+		if b, err := json.Marshal(s); err == nil && string(b[1:len(b)-1]) != s {
+			out = append(out, string(b[1:len(b)-1]))
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
+// RedactSecrets replaces every occurrence of each secret in s with Redacted.
+func RedactSecrets(s string, secrets []string) string {
+	for _, v := range secrets {
+		if strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, Redacted)
+		}
+	}
+	return s
 }
 
 // KeepSecrets copies the stored secrets into fields an update sent back redacted.

@@ -55,7 +55,26 @@ type Options struct {
 	DisableAfter time.Duration
 	PollInterval time.Duration
 	UserAgent    string
+	// TransformTimeout is a transform's own time limit; the worker waits
+	// for a run at most transformWait(TransformTimeout).
+	TransformTimeout time.Duration
+	// WorkspaceTransforms bounds the transform runs one workspace may have
+	// in flight in this process (default: half of Concurrency), so that one
+	// workspace's transforms cannot occupy every sender.
+	WorkspaceTransforms int
 }
+
+// transformWait bounds how long a sender waits for one transform run,
+// queueing for a runner included: ten times the transform's time limit,
+// between one and ten seconds. A run not finished by then is retried along
+// the retry schedule, like any temporary failure, and frees its sender.
+func transformWait(timeout time.Duration) time.Duration {
+	return min(max(10*timeout, time.Second), 10*time.Second)
+}
+
+// busyDelay is how soon a delivery put back because its workspace has as
+// many transforms in flight as it may is due again.
+const busyDelay = 500 * time.Millisecond
 
 // Worker claims due deliveries and sends them.
 type Worker struct {
@@ -69,6 +88,10 @@ type Worker struct {
 
 	mu      sync.Mutex
 	targets map[string]chan struct{}
+	// transforms counts transform runs in flight per workspace; an entry
+	// goes when its count drops to zero, so the map holds at most
+	// Concurrency entries.
+	transforms map[string]int
 
 	secrets *cache.TTL[store.SigningSecrets]
 	subs    *cache.TTL[subscriptionTarget]
@@ -99,6 +122,9 @@ func NewWorker(s *store.Store, p *Planner, engine *scripts.Engine, log *slog.Log
 	if opts.Guard == nil {
 		opts.Guard = NewGuard(false)
 	}
+	if opts.WorkspaceTransforms <= 0 {
+		opts.WorkspaceTransforms = max(1, opts.Concurrency/2)
+	}
 	w := &Worker{
 		store:   s,
 		planner: p,
@@ -108,8 +134,10 @@ func NewWorker(s *store.Store, p *Planner, engine *scripts.Engine, log *slog.Log
 		client:  NewHTTPClient(opts.Guard, opts.Timeout),
 		wake:    make(chan struct{}, 1),
 		targets: map[string]chan struct{}{},
-		secrets: cache.NewTTL[store.SigningSecrets](time.Second, 10_000),
-		subs:    cache.NewTTL[subscriptionTarget](time.Second, 10_000),
+
+		transforms: map[string]int{},
+		secrets:    cache.NewTTL[store.SigningSecrets](time.Second, 10_000),
+		subs:       cache.NewTTL[subscriptionTarget](time.Second, 10_000),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_delivery_attempts_total",
 			Help: "Delivery attempts by outcome.",
@@ -158,7 +186,9 @@ func (w *Worker) Run(ctx context.Context) {
 		go func() {
 			defer senders.Done()
 			for d := range queue {
-				outcomes <- w.attempt(context.WithoutCancel(ctx), d)
+				if o, ok := w.attempt(context.WithoutCancel(ctx), d); ok {
+					outcomes <- o
+				}
 			}
 		}()
 	}
@@ -248,11 +278,17 @@ func (w *Worker) record(outcomes <-chan store.AttemptOutcome) {
 		if err != nil {
 			// The claims expire and the deliveries are attempted again: at least once.
 			w.log.Error("record delivery attempts", "count", len(batch), "err", err)
-			continue
+			if held == nil {
+				continue
+			}
+			// Some of the batch was recorded, one by one (see RecordAttempts).
 		}
 		var next time.Time
 		for i, ok := range held {
 			if !ok {
+				if err != nil {
+					continue // not recorded: told above
+				}
 				w.log.Warn("delivery claim expired before the attempt was recorded", "delivery", batch[i].Delivery.ID)
 				continue
 			}
@@ -276,8 +312,11 @@ func (w *Worker) record(outcomes <-chan store.AttemptOutcome) {
 
 // sendError is a failed attempt; permanent ones are not retried.
 type sendError struct {
-	err          error
-	permanent    bool
+	err       error
+	permanent bool
+	// busy says the attempt was not made: its workspace has as many
+	// transforms in flight as it may. It is put back, not recorded.
+	busy         bool
 	targetFailed bool
 	retryAfter   time.Duration
 }
@@ -288,14 +327,24 @@ func permanent(format string, args ...any) *sendError {
 	return &sendError{err: fmt.Errorf(format, args...), permanent: true}
 }
 
-// attempt sends one delivery and decides what follows.
-func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) store.AttemptOutcome {
+// attempt sends one delivery and decides what follows. It reports false
+// when no attempt was made and the delivery was put back instead.
+func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) (store.AttemptOutcome, bool) {
 	release := w.acquireTarget(d)
 	defer release()
 	n := d.AttemptCount + 1
 	start := time.Now()
 	a := domain.Attempt{N: n, At: start.UTC()}
 	skipped, serr := w.send(ctx, d, &a)
+	if serr != nil && serr.busy {
+		w.attempts.WithLabelValues("busy").Inc()
+		if err := w.store.DeferClaims(ctx, w.opts.ID, []string{d.ID}, time.Now().Add(busyDelay)); err != nil {
+			// The claim runs out and the delivery is attempted then.
+			w.log.Error("put back a delivery", "delivery", d.ID, "err", err)
+		}
+		time.AfterFunc(busyDelay+5*time.Millisecond, w.Notify)
+		return store.AttemptOutcome{}, false
+	}
 	a.DurationMs = time.Since(start).Milliseconds()
 	w.latency.Observe(time.Since(start).Seconds())
 
@@ -327,7 +376,24 @@ func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) store.Att
 	if o.Status != domain.DeliverySucceeded && o.Status != domain.DeliverySkipped {
 		w.log.Info("delivery attempt failed", "delivery", d.ID, "attempt", n, "status", o.Status, "err", o.Attempt.Error)
 	}
-	return o
+	return o, true
+}
+
+// acquireTransform takes one of the workspace's transform slots, if one is free.
+func (w *Worker) acquireTransform(workspaceID string) (func(), bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.transforms[workspaceID] >= w.opts.WorkspaceTransforms {
+		return nil, false
+	}
+	w.transforms[workspaceID]++
+	return func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.transforms[workspaceID]--; w.transforms[workspaceID] <= 0 {
+			delete(w.transforms, workspaceID)
+		}
+	}, true
 }
 
 // acquireTarget waits for a slot of the delivery's target.
@@ -396,10 +462,29 @@ func (w *Worker) prepareIntegration(ctx context.Context, d store.ClaimedDelivery
 	}
 	req := it.target.Render(vars)
 	if src := it.target.Transform; src != "" {
-		res := w.engine.Run(ctx, src, req, stringMapAny(vars))
+		release, ok := w.acquireTransform(d.WorkspaceID)
+		if !ok {
+			return nil, false, &sendError{err: errors.New("transform: too many of the workspace's transforms in flight"), busy: true}
+		}
+		runCtx, cancel := context.WithTimeout(ctx, transformWait(w.opts.TransformTimeout))
+		res := w.engine.Run(runCtx, src, req, stringMapAny(vars))
+		cancel()
+		release()
+		// The transform saw the real credentials; what it printed or threw
+		// is kept with the attempt and shown by the API, so without them.
+		secrets := it.target.SecretValues()
 		a.Logs = res.Logs
+		if len(secrets) > 0 {
+			for i, l := range a.Logs {
+				a.Logs[i] = RedactSecrets(l, secrets)
+			}
+		}
 		if res.Err != nil {
-			return nil, false, transformFailed(res.Err)
+			serr := transformFailed(res.Err)
+			if len(secrets) > 0 {
+				serr.err = errors.New(RedactSecrets(serr.err.Error(), secrets))
+			}
+			return nil, false, serr
 		}
 		if res.Skipped {
 			a.Logs = append(a.Logs, "skipped: the transform returned null")

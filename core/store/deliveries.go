@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -144,11 +145,17 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, l
 // ReleaseClaims gives back claims worker holds but has not attempted, so
 // they are due again now.
 func (s *Store) ReleaseClaims(ctx context.Context, worker string, ids []string) error {
+	return s.DeferClaims(ctx, worker, ids, now())
+}
+
+// DeferClaims gives back claims worker holds but has not attempted, due
+// again at until; no attempt is recorded.
+func (s *Store) DeferClaims(ctx context.Context, worker string, ids []string, until time.Time) error {
 	unlock := s.lockWrites()
 	defer unlock()
 	for start := 0; start < len(ids); start += maxRowsPerInsert {
 		chunk := ids[start:min(start+maxRowsPerInsert, len(ids))]
-		args := []any{now(), worker, domain.DeliveryPending}
+		args := []any{until.UTC(), worker, domain.DeliveryPending}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
@@ -184,15 +191,65 @@ type DisabledTarget struct {
 	FailingSince  time.Time
 }
 
+// Bounds of the text an attempt keeps, after sanitizing (see boundText).
+const (
+	maxAttemptText = 4 << 10
+	maxAttemptLog  = 16 << 10
+)
+
 // RecordAttempts stores a batch of attempts in one transaction, moving each
 // delivery on if its worker still holds it, and keeps the targets' health:
 // a success clears a target's failure state; a target failing continuously
 // for disableAfter is disabled, its pending deliveries failed and, for an
 // integration, its event log told. It reports which claims were still held.
 //
+// Every text it writes (errors, response excerpts, console logs) is made
+// valid UTF-8 without NUL bytes, which PostgreSQL refuses, and bounded. If
+// the batch's transaction fails all the same, each outcome is recorded again
+// in a transaction of its own, so one outcome the database refuses cannot
+// hold back the others, of any workspace: those then fail alone, held[i] is
+// false for them, and the error names how many failed.
+//
 // It runs for every batch of attempts, so it is plain SQL: one update for the
 // whole batch, one multi-row insert of the attempts, one release.
 func (s *Store) RecordAttempts(ctx context.Context, outcomes []AttemptOutcome, disableAfter time.Duration) ([]bool, []DisabledTarget, error) {
+	clean := make([]AttemptOutcome, len(outcomes))
+	for i, o := range outcomes {
+		clean[i] = o
+		a := &clean[i].Attempt
+		a.Error = boundText(a.Error, maxAttemptText)
+		a.ResponseExcerpt = boundText(a.ResponseExcerpt, maxAttemptText)
+		if len(a.Logs) > 0 {
+			a.Logs = make([]string, len(o.Attempt.Logs))
+			for j, l := range o.Attempt.Logs {
+				a.Logs[j] = boundText(l, maxAttemptLog)
+			}
+		}
+	}
+	held, disabled, err := s.recordAttempts(ctx, clean, disableAfter)
+	if err == nil || len(clean) == 1 || ctx.Err() != nil || isConnectionError(err) {
+		return held, disabled, err
+	}
+	s.log.Warn("recording a batch of delivery attempts failed; recording them one by one", "count", len(clean), "err", err)
+	held = make([]bool, len(clean))
+	disabled = nil
+	var failed []error
+	for i := range clean {
+		h, d, err := s.recordAttempts(ctx, clean[i:i+1], disableAfter)
+		if err != nil {
+			failed = append(failed, fmt.Errorf("delivery %s: %w", clean[i].Delivery.ID, err))
+			continue
+		}
+		held[i] = h[0]
+		disabled = append(disabled, d...)
+	}
+	if len(failed) > 0 {
+		return held, disabled, fmt.Errorf("store: %d of %d attempts not recorded: %w", len(failed), len(clean), errors.Join(failed...))
+	}
+	return held, disabled, nil
+}
+
+func (s *Store) recordAttempts(ctx context.Context, outcomes []AttemptOutcome, disableAfter time.Duration) ([]bool, []DisabledTarget, error) {
 	held := make([]bool, len(outcomes))
 	var disabled []DisabledTarget
 	var finished []string

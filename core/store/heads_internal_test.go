@@ -125,3 +125,41 @@ func TestHoldsReleasedAfterCommit(t *testing.T) {
 		}
 	}
 }
+
+// TestReleaseAfterCommitOutlivesTheRequest: a caller whose context ends right
+// after its commit (a client that hung up) still releases the heads it held.
+func TestReleaseAfterCommitOutlivesTheRequest(t *testing.T) {
+	url := storetest.Postgres(t)
+	if url == "" {
+		t.Skip("needs PostgreSQL: on SQLite the release happens inside the transaction")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	key := "k:gone:" + NewID()
+	row := deliveryRow{ID: NewID(), WorkspaceID: "w", IntegrationID: "i", EventType: "message", Payload: "{}", TargetType: domain.TargetSubscription,
+		SubscriptionID: "s", OrderingKey: key, Held: true, Status: domain.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	if err := s.db.Create(&row).Error; err != nil {
+		t.Fatal(err)
+	}
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	s.releaseHeadsAfterCommit(gone, []string{key})
+	ds, err := s.ClaimDeliveries(ctx, "w1", 100, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if d.ID == row.ID {
+			return
+		}
+	}
+	t.Fatalf("the head stayed held after a release with an ended context (claimed %d others)", len(ds))
+}

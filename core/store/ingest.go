@@ -140,7 +140,9 @@ func (in *Ingester) IngestEach(ctx context.Context, items []IngestItem) ([]Inges
 	if err == nil {
 		return results, errs
 	}
-	if len(items) == 1 || ctx.Err() != nil {
+	// Only an item the database refuses is worth isolating: a lost
+	// connection or an ended context would fail every item again.
+	if len(items) == 1 || ctx.Err() != nil || isConnectionError(err) {
 		for i := range errs {
 			errs[i] = err
 		}
@@ -152,6 +154,12 @@ func (in *Ingester) IngestEach(ctx context.Context, items []IngestItem) ([]Inges
 		res, err := in.Ingest(ctx, items[i:i+1])
 		if err != nil {
 			errs[i] = err
+			if ctx.Err() != nil || isConnectionError(err) {
+				for j := i + 1; j < len(items); j++ {
+					errs[j] = err
+				}
+				break
+			}
 			continue
 		}
 		results[i] = res[0]
@@ -365,14 +373,19 @@ func (in *Ingester) storedMessageIDs(ctx context.Context, items []IngestItem) (m
 	return out, nil
 }
 
-// touchConversations sets each conversation's last activity to its newest
-// stored message's time, once per conversation, in id order so concurrent
-// batches lock the rows in one order and never deadlock.
+// touchConversations moves each conversation's last activity forward to its
+// newest stored message's time, once per conversation, in id order so
+// concurrent batches lock the rows in one order and never deadlock. It never
+// moves it back: messages arrive in any order.
 func (in *Ingester) touchConversations(ctx context.Context, items []IngestItem, msgs []pendingMessage, results []IngestResult) error {
 	latest := map[string]time.Time{}
+	t := now()
 	for _, pm := range msgs {
 		if results[pm.item].Status == domain.EventOK {
-			latest[pm.convID] = activityTime(items[pm.item].Message.SentAt)
+			at := messageActivity(&items[pm.item], t)
+			if cur, ok := latest[pm.convID]; !ok || at.After(cur) {
+				latest[pm.convID] = at
+			}
 		}
 	}
 	ids := make([]string, 0, len(latest))
@@ -381,11 +394,27 @@ func (in *Ingester) touchConversations(ctx context.Context, items []IngestItem, 
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if _, err := in.exec(ctx, `UPDATE conversations SET last_message_at = ? WHERE id = ?`, latest[id], id); err != nil {
+		at := latest[id]
+		if _, err := in.exec(ctx, `UPDATE conversations SET last_message_at = ? WHERE id = ? AND (last_message_at IS NULL OR last_message_at < ?)`, at, id, at); err != nil {
 			return fmt.Errorf("touch conversation: %w", err)
 		}
 	}
 	return nil
+}
+
+// messageActivity is the time a message counts for in its conversation's
+// last activity: its sentAt, but never later than when it was received (or
+// now), so a sender's clock, or a sentAt in the year 2999, cannot pin a
+// conversation to the top of the list.
+func messageActivity(it *IngestItem, now time.Time) time.Time {
+	at, limit := it.Message.SentAt, it.ReceivedAt
+	if limit.IsZero() || limit.After(now) {
+		limit = now
+	}
+	if at.IsZero() || at.After(limit) {
+		at = limit
+	}
+	return activityTime(at)
 }
 
 // fanout writes the deliveries each stored message causes.
@@ -495,7 +524,7 @@ func (in *Ingester) resolveConversation(ctx context.Context, p *pendingThreads, 
 	id := NewID()
 	res, err := in.exec(ctx, `INSERT INTO conversations (id, workspace_id, integration_id, external_id, contact_id, subject, status, team_id, last_message_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT (integration_id, external_id) DO NOTHING`,
-		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen, activityTime(m.SentAt), t)
+		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen, messageActivity(it, t), t)
 	if err != nil {
 		return "", fmt.Errorf("create conversation: %w", err)
 	}

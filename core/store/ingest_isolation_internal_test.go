@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -111,4 +113,67 @@ func TestEventErrorBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingHandler counts log records whose message contains a phrase.
+type countingHandler struct {
+	slog.Handler
+	phrase string
+	n      *atomic.Int64
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h countingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, h.phrase) {
+		h.n.Add(1)
+	}
+	return nil
+}
+
+// TestIngestEachStopsOnALostConnection: a batch failing because its
+// connection is gone is not replayed item by item (each would fail the same
+// way); every item reports the connection's error.
+func TestIngestEachStopsOnALostConnection(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		var fallbacks atomic.Int64
+		log := slog.New(countingHandler{Handler: slog.DiscardHandler, phrase: "one by one", n: &fallbacks})
+		s, err := Open(ctx, url, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ws, err := s.EnsureWorkspace(ctx, "lost")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := s.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "lost", Kind: "custom", Status: domain.StatusActive}, IntegrationSecrets{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ing, err := s.NewIngester(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ing.conn.Close() // the connection is lost
+		var items []IngestItem
+		for i := range 3 {
+			items = append(items, IngestItem{WorkspaceID: ws.ID, IntegrationID: in.ID, Channel: "custom", Message: &domain.InboundMessage{
+				ExternalID: fmt.Sprint("m", i), ThreadExternalID: "t", Content: "x", ContentType: "text", SentAt: time.Now().UTC(),
+				From: domain.Contact{ExternalID: "c"}}})
+		}
+		_, errs := ing.IngestEach(ctx, items)
+		for i, err := range errs {
+			if err == nil {
+				t.Errorf("item %d committed on a closed connection", i)
+			}
+		}
+		if n := fallbacks.Load(); n != 0 {
+			t.Errorf("a lost connection was replayed item by item (%d times)", n)
+		}
+	})
 }

@@ -152,3 +152,69 @@ func TestPaging(t *testing.T) {
 		}
 	})
 }
+
+// TestLastMessageAtOnlyMovesForward: a conversation's last activity is the
+// newest message it has seen, whatever the order of a batch or of batches,
+// and a sentAt in the future counts as the time the message was received.
+func TestLastMessageAtOnlyMovesForward(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openStore(t, url)
+		ws, err := s.EnsureWorkspace(ctx, "order")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := s.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "app", Kind: "custom", Status: domain.StatusActive}, store.IntegrationSecrets{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+		item := func(id, thread string, sentAt time.Time) store.IngestItem {
+			m := msg(id, thread, "u", "", "")
+			m.SentAt = sentAt
+			return store.IngestItem{WorkspaceID: ws.ID, IntegrationID: in.ID, ReceivedAt: time.Now().UTC(), Message: m}
+		}
+		last := func(thread string) time.Time {
+			t.Helper()
+			convs, _, err := s.Conversations(ctx, ws.ID, store.ConversationFilter{}, domain.Page{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range convs {
+				if c.ExternalID == thread {
+					return c.LastMessageAt
+				}
+			}
+			t.Fatalf("no conversation %s", thread)
+			return time.Time{}
+		}
+		// Newest first within one batch.
+		if _, err := s.Ingest(ctx, []store.IngestItem{item("a1", "a", base.Add(2*time.Minute)), item("a2", "a", base.Add(time.Minute))}); err != nil {
+			t.Fatal(err)
+		}
+		if got := last("a"); !got.Equal(base.Add(2 * time.Minute)) {
+			t.Errorf("batch in reverse order: last activity %v, want %v", got, base.Add(2*time.Minute))
+		}
+		// An older message in a later batch.
+		if _, err := s.Ingest(ctx, []store.IngestItem{item("a3", "a", base)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := last("a"); !got.Equal(base.Add(2 * time.Minute)) {
+			t.Errorf("older message later: last activity %v, want %v", got, base.Add(2*time.Minute))
+		}
+		// A message from the year 2999 does not pin its conversation on top.
+		before := time.Now().UTC()
+		if _, err := s.Ingest(ctx, []store.IngestItem{item("f1", "f", time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC))}); err != nil {
+			t.Fatal(err)
+		}
+		if got := last("f"); got.After(time.Now().UTC().Add(time.Second)) || got.Before(before.Add(-time.Minute)) {
+			t.Errorf("future sentAt: last activity %v, want about now", got)
+		}
+		if _, err := s.Ingest(ctx, []store.IngestItem{item("f2", "f", time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)), item("a4", "a", time.Now().UTC())}); err != nil {
+			t.Fatal(err)
+		}
+		if a, f := last("a"), last("f"); a.Before(f) && f.Year() > 2100 {
+			t.Errorf("future sentAt pinned its conversation: a %v, f %v", a, f)
+		}
+	})
+}

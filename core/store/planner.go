@@ -130,11 +130,14 @@ func insertDeliveries(ctx context.Context, exec execFunc, queryRow queryRowFunc,
 // its own later commit, sees both. No hold waits for the repair sweep.
 // SQLite runs one write transaction at a time, so there the release inside
 // the transaction is enough.
+//
+// The release outlives ctx: a caller whose request ends right after its
+// commit (a client hanging up) must not leave the heads it held.
 func (s *Store) releaseHeadsAfterCommit(ctx context.Context, keys []string) {
 	if s.dialect != "postgres" || len(keys) == 0 {
 		return
 	}
-	if err := s.releaseHeadsOf(ctx, s.sql.ExecContext, keys); err != nil {
+	if err := s.releaseHeadsOf(context.WithoutCancel(ctx), s.sql.ExecContext, keys); err != nil {
 		// The repair sweep releases them later.
 		s.log.Warn("release delivery heads", "keys", len(keys), "err", err)
 	}

@@ -67,6 +67,8 @@ func CheckJSONText(body []byte) error {
 			top = &stack[len(stack)-1]
 		}
 		switch {
+		case (c == '{' || c == '[') && len(stack) >= maxJSONDepth:
+			return InvalidField("body", "body: nested too deeply (more than %d levels) at %s", maxJSONDepth, clipPath(path()))
 		case c == '{':
 			stack = append(stack, jsonFrame{expectKey: true})
 		case c == '[':
@@ -103,6 +105,20 @@ func CheckJSONText(body []byte) error {
 		}
 	}
 	return nil
+}
+
+// maxJSONDepth bounds the nesting CheckJSONText follows, one frame per
+// level: well above what the JSON decoders accept, so no body they would
+// take is refused here, and far below one frame per byte of a hostile body.
+const maxJSONDepth = 1000
+
+// clipPath shortens a deep path for an error message.
+func clipPath(p string) string {
+	const n = 64
+	if len(p) <= n {
+		return p
+	}
+	return p[:n] + "…"
 }
 
 type jsonFrame struct {

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -43,5 +44,25 @@ func TestQuoteBounds(t *testing.T) {
 	}
 	if q := Quote("noon"); q != `"noon"` {
 		t.Errorf("Quote(noon) = %s", q)
+	}
+}
+
+// TestCheckJSONTextDepth: a body nested deeper than any decoder accepts is
+// refused at the limit, naming where, without one frame per byte of input.
+func TestCheckJSONTextDepth(t *testing.T) {
+	deep := []byte(strings.Repeat("[", 1<<20))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := CheckJSONText(deep)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.HasPrefix(err.Error(), "body: nested too deeply") || !strings.Contains(err.Error(), "[0][0]") {
+		t.Fatalf("CheckJSONText(1 MiB of [) = %v, want body: nested too deeply, naming the path", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Errorf("allocated %d bytes for a 1 MiB body", n)
+	}
+	ok := strings.Repeat(`{"a":`, maxJSONDepth) + `"x"` + strings.Repeat("}", maxJSONDepth)
+	if err := CheckJSONText([]byte(ok)); err != nil {
+		t.Errorf("at the limit: %v", err)
 	}
 }
