@@ -58,7 +58,7 @@ func TestBadInboundInput(t *testing.T) {
 			badCase{name: "huge messageId", body: body("messageId", `"`+strings.Repeat("m", 300)+`"`), wantError: "messageId is longer"},
 			badCase{name: "huge subject", body: body("subject", `"`+strings.Repeat("s", 2000)+`"`), wantError: "subject is longer"},
 			badCase{name: "huge invalid sentAt", body: body("sentAt", `"`+strings.Repeat("9", 60<<10)+`"`), wantError: "sentAt"},
-			badCase{name: "deeply nested JSON", body: body("metadata", strings.Repeat("[", 20000)+strings.Repeat("]", 20000)), wantError: "body"},
+			badCase{name: "deeply nested JSON", body: body("metadata", strings.Repeat("[", 20000)+strings.Repeat("]", 20000)), wantError: "nested too deeply"},
 			badCase{name: "messageId a number", body: body("messageId", `5`), wantError: "messageId must be a string"},
 			badCase{name: "from a string", body: `{"messageId":"m1","conversationId":"c1","from":"u1","content":"x"}`, wantError: "from must be an object"},
 			badCase{name: "content an object", body: body("content", `{"a":1}`), wantError: "content must be a string"},
