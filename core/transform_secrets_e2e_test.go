@@ -3,6 +3,9 @@ package core_test
 import (
 	"encoding/base64"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +61,49 @@ func TestTransformLogsHideCredentials(t *testing.T) {
 		got := rc.WaitFor(t, 3, 5*time.Second)
 		if a := got[0].Header.Get("Authorization"); a != "Basic "+b64 {
 			t.Errorf("the target got Authorization %q", a)
+		}
+	})
+}
+
+// TestEchoedCredentialsAreNotKept: a target that echoes the request's
+// headers in its answer leaves none of the credentials in the attempt's
+// response excerpt, for an integration's auth and a subscription's
+// extraHeaders alike.
+func TestEchoedCredentialsAreNotKept(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			fmt.Fprintf(w, "you sent %q %q", r.Header.Get("Authorization"), r.Header.Get("X-Sub-Key"))
+		}))
+		defer echo.Close()
+		h := apptest.Start(t, dbURL)
+		const token, subKey = "tok-S3cret-echoed", "sub-S3cret-echoed"
+		in := h.CreateIntegration(map[string]any{"name": "echo", "kind": "custom",
+			"delivery": map[string]any{"url": echo.URL + "/hook", "auth": map[string]any{"type": "bearer", "token": token}}})
+		if r := h.Admin("POST", "/api/webhooks/", map[string]any{"url": echo.URL + "/sub", "subscribedEvents": []string{"messages"},
+			"extraHeaders": []map[string]string{{"name": "X-Sub-Key", "value": subKey}}}); r.Status != http.StatusCreated {
+			t.Fatalf("subscription: %d %s", r.Status, r.Body)
+		}
+		reply(t, h, startConversation(t, h, in, "echo-1"), "hello")
+		var body string
+		apptest.Eventually(t, 10*time.Second, func() error {
+			list := deliveries(t, h, "status=succeeded")
+			if len(list) < 3 { // the inbound message and the reply to the subscription, the reply to the target
+				return fmt.Errorf("%d deliveries succeeded", len(list))
+			}
+			body = ""
+			for _, d := range list {
+				body += string(h.Admin("GET", "/api/deliveries/"+d.ID, nil).Body)
+			}
+			return nil
+		})
+		for _, s := range []string{token, subKey} {
+			if strings.Contains(body, s) {
+				t.Errorf("an attempt keeps the echoed secret %q: %s", s, body)
+			}
+		}
+		if !strings.Contains(body, "you sent") || !strings.Contains(body, "********") {
+			t.Errorf("want the echoed answer with the credentials masked: %s", body)
 		}
 	})
 }

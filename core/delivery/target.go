@@ -438,7 +438,7 @@ func (t *Target) SecretValues() []string {
 // RedactSecrets replaces every occurrence of each secret in s with Redacted.
 func RedactSecrets(s string, secrets []string) string {
 	for _, v := range secrets {
-		if strings.Contains(s, v) {
+		if v != "" && strings.Contains(s, v) {
 			s = strings.ReplaceAll(s, v, Redacted)
 		}
 	}

@@ -414,12 +414,20 @@ func (w *Worker) acquireTarget(d store.ClaimedDelivery) func() {
 }
 
 // outgoing is a request ready to sign and send.
+// minHiddenLen is the shortest extraHeaders value masked in an echoed
+// answer: shorter ones ("1", "true") are flags, and masking them would
+// garble the excerpt.
+const minHiddenLen = 6
+
 type outgoing struct {
 	method  string
 	url     string
 	headers map[string]string
 	body    []byte
 	secrets []string
+	// hidden are credentials the request carries, masked wherever the
+	// target's answer echoes them back.
+	hidden []string
 }
 
 // send prepares and makes the HTTP request. It reports a skip by the transform.
@@ -496,7 +504,7 @@ func (w *Worker) prepareIntegration(ctx context.Context, d store.ClaimedDelivery
 	if err != nil {
 		return nil, false, permanent("url: %v", err)
 	}
-	out := &outgoing{method: req.Method, url: target, headers: req.Headers}
+	out := &outgoing{method: req.Method, url: target, headers: req.Headers, hidden: it.target.SecretValues()}
 	if req.Method == http.MethodPost || req.Method == http.MethodPut {
 		if out.body, err = json.Marshal(req.Body); err != nil {
 			return nil, false, permanent("body: %v", err)
@@ -534,10 +542,14 @@ func (w *Worker) prepareSubscription(ctx context.Context, d store.ClaimedDeliver
 		return nil, permanent("subscription is disabled")
 	}
 	headers := make(map[string]string, len(st.sub.ExtraHeaders))
+	var hidden []string
 	for _, h := range st.sub.ExtraHeaders {
 		headers[h.Name] = h.Value
+		if len(h.Value) >= minHiddenLen {
+			hidden = append(hidden, h.Value)
+		}
 	}
-	return &outgoing{method: http.MethodPost, url: st.sub.URL, headers: headers, body: d.Payload, secrets: []string{st.secret}}, nil
+	return &outgoing{method: http.MethodPost, url: st.sub.URL, headers: headers, body: d.Payload, secrets: []string{st.secret}, hidden: hidden}, nil
 }
 
 // transformFailed is the attempt's error for a failed transform. The script's
@@ -613,7 +625,7 @@ func (w *Worker) do(ctx context.Context, d store.ClaimedDelivery, out *outgoing,
 	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, maxExcerpt))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	a.StatusCode = resp.StatusCode
-	a.ResponseExcerpt = validUTF8(excerpt)
+	a.ResponseExcerpt = RedactSecrets(validUTF8(excerpt), out.hidden)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
