@@ -169,3 +169,34 @@ func TestBombBesideGoodRuns(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestHostileResultSize: a result too large for its frame would end the
+// runner and read as a crash; each part of the request is bounded instead,
+// with an error that names the part.
+func TestHostileResultSize(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 2 * time.Second})
+	for _, tt := range []struct{ name, src, want string }{
+		{"huge url", "function transform(r) { r.url = 'https://example.com/' + 'a'.repeat(5e6); return r; }", "request.url is"},
+		{"huge header", "function transform(r) { r.headers['X-Big'] = 'a'.repeat(5e6); return r; }", "request.headers.X-Big is"},
+		{"huge param", "function transform(r) { r.params.q = '\\u0001'.repeat(1e6); return r; }", "request.params.q is"},
+		{"many headers", "function transform(r) { for (var i = 0; i < 1000; i++) r.headers['X-' + i] = 'a'.repeat(6000); return r; }", "request.headers has 1001 entries"},
+		{"headers and params together", "function transform(r) { for (var i = 0; i < 90; i++) { r.headers['X-' + i] = 'a'.repeat(8000); r.params['p' + i] = 'b'.repeat(8000); } return r; }", "request.params and request.headers are"},
+		{"huge method", "function transform(r) { r.method = 'G'.repeat(5e6); return r; }", "request.method must be"},
+		{"huge exception", "function transform(r) { throw new Error('x'.repeat(5e6)); }", "Error: xxx"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.Run(context.Background(), tt.src, baseRequest(), sampleEvent)
+			var se *Error
+			if !errors.As(res.Err, &se) {
+				t.Fatalf("err = %v, want an error", res.Err)
+			}
+			wantKind := KindResult
+			if tt.name == "huge exception" {
+				wantKind = KindException
+			}
+			if se.Kind != wantKind || !strings.Contains(se.Message, tt.want) || len(se.Message) > 4<<10+8 {
+				t.Errorf("err = %s %.200q, want %s naming %q", se.Kind, se.Message, wantKind, tt.want)
+			}
+		})
+	}
+}
