@@ -514,7 +514,7 @@ type runner struct {
 	stdin    io.WriteCloser
 	in       *bufio.Writer
 	results  chan wireResult // closed when the runner's output ends
-	exited   chan struct{}   // closed once the process is reaped
+	exited   chan struct{}   // closed once the output has ended and the process is reaped
 	stderr   *headBuffer
 	timedOut atomic.Bool
 }
@@ -550,8 +550,10 @@ func (e *Engine) spawn() (*runner, error) {
 	e.restarts.Inc()
 	p.stdin, p.in = stdin, bufio.NewWriterSize(stdin, 64<<10)
 	hello := make(chan error, 1)
-	go p.read(bufio.NewReaderSize(stdout, 64<<10), hello)
 	go func() {
+		p.read(bufio.NewReaderSize(stdout, 64<<10), hello)
+		// Wait closes stdout; only now has every result been read. A
+		// runner that retires writes its last result just before it exits.
 		p.cmd.Wait()
 		close(p.exited)
 	}()

@@ -1,19 +1,25 @@
 package scripts
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 // TestMain lets the test binary serve as its own transform runner, as the
 // hub binary does in production.
 func TestMain(m *testing.M) {
+	fakeRunner()
 	RunnerMain()
 	os.Exit(m.Run())
 }
@@ -260,5 +266,88 @@ func BenchmarkEvaluate(b *testing.B) {
 		if res := ev.run(src, baseRequest(), sampleEvent); res.Err != nil {
 			b.Fatal(res.Err)
 		}
+	}
+}
+
+// TestRetiringRunnerLastResult: a runner that retires writes its last
+// result and exits at once; the result must arrive all the same, not be
+// lost with the pipe and read as a crash. (The loss is a race this test
+// catches only now and then; TestResultWrittenBeforeExit forces it.)
+func TestRetiringRunnerLastResult(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 5 * time.Second, MemoryBytes: 64 << 20})
+	// Grows the heap past half the limit, so the runner retires after it,
+	// and answers with a body far larger than the pipe holds.
+	src := "function transform(r) { var a = 'y'.repeat(4e7); r.body = 'x'.repeat(200000) + a.length; return r; }"
+	for i := range 10 {
+		res := e.Run(context.Background(), src, baseRequest(), sampleEvent)
+		if res.Err != nil {
+			t.Fatalf("run %d: %v", i, res.Err)
+		}
+	}
+	var m dto.Metric
+	if err := e.restarts.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.GetCounter().GetValue(); n < 5 {
+		t.Fatalf("runners started: %v; the script no longer makes its runner retire", n)
+	}
+}
+
+// fakeRunner turns the test binary into a runner that misbehaves in a
+// given way, when a test's Options.Command starts it with "fake-runner".
+func fakeRunner() {
+	if len(os.Args) < 3 || os.Args[1] != "fake-runner" {
+		return
+	}
+	in, out := bufio.NewReader(os.Stdin), bufio.NewWriter(os.Stdout)
+	var buf []byte
+	switch os.Args[2] {
+	case "answer-from-child", "stall-answer-from-child":
+		// Reads the jobs it is handed, and has a child that outlives it
+		// answer the first one, as if that answer were still in the pipe
+		// when the runner exited. The staller then never exits on its own.
+		writeFrame(out, wireResult{})
+		out.Flush()
+		jobs := 1
+		if os.Args[2] == "stall-answer-from-child" {
+			jobs, _ = strconv.Atoi(os.Getenv("FAKE_JOBS"))
+		}
+		var first uint64
+		for i := range jobs {
+			var j wireJob
+			if err := readFrame(in, maxJobFrame, &buf, &j); err != nil {
+				os.Exit(3)
+			}
+			if i == 0 {
+				first = j.ID
+			}
+		}
+		child := exec.Command(os.Args[0], "fake-runner", "late-answer", strconv.FormatUint(first, 10))
+		child.Stdout = os.Stdout
+		if err := child.Start(); err != nil {
+			os.Exit(3)
+		}
+		if os.Args[2] == "stall-answer-from-child" {
+			select {}
+		}
+		os.Exit(0)
+	case "late-answer":
+		time.Sleep(500 * time.Millisecond)
+		id, _ := strconv.ParseUint(os.Args[3], 10, 64)
+		writeFrame(out, wireResult{ID: id, Skipped: true, Retire: true})
+		out.Flush()
+		os.Exit(0)
+	}
+	os.Exit(3)
+}
+
+// TestResultWrittenBeforeExit: a runner's last result is read even when the
+// runner has exited by the time it is: the result counts, not the exit.
+func TestResultWrittenBeforeExit(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 2 * time.Second})
+	e.opts.Command = []string{os.Args[0], "fake-runner", "answer-from-child"}
+	res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent)
+	if res.Err != nil || !res.Skipped {
+		t.Errorf("result = %+v, want the runner's answer (skipped)", res)
 	}
 }
