@@ -468,16 +468,38 @@ func (e *Engine) dropCancelled(batch []*job) []*job {
 // p dies, the job it was running is answered with the reason, and the jobs
 // it never started are returned to run elsewhere.
 func (e *Engine) runBatch(p *runner, batch []*job) (carry []*job, died bool) {
+	frames := make([][]byte, 0, len(batch))
+	kept := batch[:0]
 	for _, j := range batch {
-		if err := writeFrame(p.in, j.wire); err != nil {
-			break
+		raw, err := json.Marshal(j.wire)
+		if err == nil && len(raw) > maxJobFrame {
+			err = fmt.Errorf("%d bytes; the limit is %d", len(raw), maxJobFrame)
 		}
+		if err != nil {
+			j.done <- wireResult{ID: j.wire.ID, Err: &Error{Kind: KindResult, Message: fmt.Sprintf("transform input cannot be sent to a runner: %v", err)}}
+			continue
+		}
+		frames, kept = append(frames, raw), append(kept, j)
 	}
-	if err := p.in.Flush(); err != nil {
-		e.log.Warn("write to transform runner", "err", err)
+	batch = kept
+	if len(batch) == 0 {
+		return nil, false
 	}
+	// The deadline runs from the start, the writing included: a runner
+	// stuck in native code reads no more, and a batch larger than the pipe
+	// would block a write made here for good. So a goroutine writes, and the
+	// watchdog, armed first, kills the runner, which ends the write too.
 	watchdog := time.NewTimer(e.limits.killAfter())
 	defer watchdog.Stop()
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		if err := p.write(frames); err != nil {
+			e.log.Debug("write to transform runner", "err", err)
+		}
+	}()
+	defer func() { <-wrote }()
+	killed := false
 	for i := 0; i < len(batch); {
 		select {
 		case res, ok := <-p.results:
@@ -488,21 +510,30 @@ func (e *Engine) runBatch(p *runner, batch []*job) (carry []*job, died bool) {
 					p.stop()
 					return batch[i:], true
 				}
-				watchdog.Reset(e.limits.killAfter())
+				if !killed {
+					watchdog.Reset(e.limits.killAfter())
+				}
 				continue
 			}
 			if ok {
 				// A runner that answers out of order is broken; it is replaced.
 				e.log.Error("transform runner answered out of order", "got", res.ID, "want", batch[i].wire.ID)
-				p.kill(false)
+				p.kill(0)
 			}
 			<-p.exited
-			cause := p.cause(e.limits)
+			cause := p.cause(e.limits, batch[i].wire.ID)
+			if cause == nil {
+				// The runner was killed for an earlier job, whose result came
+				// in just the same: this job is not to blame; it runs elsewhere.
+				return batch[i:], true
+			}
 			e.log.Warn("transform runner stopped", "reason", cause.Message, "stderr", p.stderr.reason())
 			batch[i].done <- wireResult{ID: batch[i].wire.ID, Err: cause}
 			return batch[i+1:], true
 		case <-watchdog.C:
-			p.kill(true)
+			// Only the job running now is past its deadline.
+			killed = true
+			p.kill(batch[i].wire.ID)
 		}
 	}
 	return nil, false
@@ -510,13 +541,15 @@ func (e *Engine) runBatch(p *runner, batch []*job) (carry []*job, died bool) {
 
 // runner is one runner process.
 type runner struct {
-	cmd      *exec.Cmd
-	stdin    io.WriteCloser
-	in       *bufio.Writer
-	results  chan wireResult // closed when the runner's output ends
-	exited   chan struct{}   // closed once the output has ended and the process is reaped
-	stderr   *headBuffer
-	timedOut atomic.Bool
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	in      *bufio.Writer
+	results chan wireResult // closed when the runner's output ends
+	exited  chan struct{}   // closed once the output has ended and the process is reaped
+	stderr  *headBuffer
+	// killedFor is the job whose deadline passed, if the runner was
+	// killed for one.
+	killedFor atomic.Uint64
 }
 
 // spawn starts a runner with a clean environment and waits for its hello.
@@ -562,11 +595,11 @@ func (e *Engine) spawn() (*runner, error) {
 		if err == nil {
 			return p, nil
 		}
-		p.kill(false)
+		p.kill(0)
 		<-p.exited
 		return nil, fmt.Errorf("scripts: runner %s did not start: %v %s", argv[0], err, p.stderr.reason())
 	case <-time.After(10 * time.Second):
-		p.kill(false)
+		p.kill(0)
 		<-p.exited
 		return nil, fmt.Errorf("scripts: runner %s did not answer within 10s", argv[0])
 	}
@@ -586,7 +619,7 @@ func (p *runner) read(r *bufio.Reader, hello chan<- error) {
 		var res wireResult
 		if err := readFrame(r, maxResultFrame, &buf, &res); err != nil {
 			if !errors.Is(err, io.EOF) {
-				p.kill(false) // an oversized or garbled frame: the runner is not to be trusted
+				p.kill(0) // an oversized or garbled frame: the runner is not to be trusted
 			}
 			return
 		}
@@ -594,11 +627,26 @@ func (p *runner) read(r *bufio.Reader, hello chan<- error) {
 	}
 }
 
-func (p *runner) kill(timedOut bool) {
-	if timedOut {
-		p.timedOut.Store(true)
+// kill ends the runner at once; overdue is the job whose deadline passed,
+// or 0 if none did.
+func (p *runner) kill(overdue uint64) {
+	if overdue != 0 {
+		p.killedFor.CompareAndSwap(0, overdue)
 	}
 	p.cmd.Process.Kill()
+}
+
+// write hands the runner its jobs, as encoded frames.
+func (p *runner) write(frames [][]byte) error {
+	for _, raw := range frames {
+		if err := writeRawFrame(p.in, raw); err != nil {
+			return err
+		}
+	}
+	if err := p.in.Flush(); err != nil {
+		return fmt.Errorf("scripts: write frame: %w", err)
+	}
+	return nil
 }
 
 // stop ends a runner: its input closes, so it exits; it is killed if not.
@@ -607,16 +655,19 @@ func (p *runner) stop() {
 	select {
 	case <-p.exited:
 	case <-time.After(time.Second):
-		p.kill(false)
+		p.kill(0)
 		<-p.exited
 	}
 }
 
-// cause explains why a runner died while running a job.
-func (p *runner) cause(l Limits) *Error {
-	switch reason := p.stderr.reason(); {
-	case p.timedOut.Load():
+// cause explains why a runner died while running job id, or is nil if
+// the runner was killed for another job's deadline.
+func (p *runner) cause(l Limits, id uint64) *Error {
+	switch reason, killedFor := p.stderr.reason(), p.killedFor.Load(); {
+	case killedFor == id:
 		return timeLimitError(l)
+	case killedFor != 0:
+		return nil
 	case strings.Contains(reason, "out of memory"), strings.Contains(reason, "cannot allocate memory"),
 		strings.Contains(reason, "stack exceeds"), strings.Contains(reason, "stack overflow"):
 		return memoryLimitError(l)

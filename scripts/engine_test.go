@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -303,38 +304,29 @@ func fakeRunner() {
 	var buf []byte
 	switch os.Args[2] {
 	case "answer-from-child", "stall-answer-from-child":
-		// Reads the jobs it is handed, and has a child that outlives it
-		// answer the first one, as if that answer were still in the pipe
-		// when the runner exited. The staller then never exits on its own.
+		// Has a child that outlives it answer the first job, late, as if
+		// that answer were still in the pipe when the runner ended. The
+		// staller then reads on and never answers or exits by itself.
 		writeFrame(out, wireResult{})
 		out.Flush()
-		jobs := 1
-		if os.Args[2] == "stall-answer-from-child" {
-			jobs, _ = strconv.Atoi(os.Getenv("FAKE_JOBS"))
+		var j wireJob
+		if err := readFrame(in, maxJobFrame, &buf, &j); err != nil {
+			os.Exit(3)
 		}
-		var first uint64
-		for i := range jobs {
-			var j wireJob
-			if err := readFrame(in, maxJobFrame, &buf, &j); err != nil {
-				os.Exit(3)
-			}
-			if i == 0 {
-				first = j.ID
-			}
-		}
-		child := exec.Command(os.Args[0], "fake-runner", "late-answer", strconv.FormatUint(first, 10))
+		child := exec.Command(os.Args[0], "fake-runner", "late-answer", strconv.FormatUint(j.ID, 10))
 		child.Stdout = os.Stdout
 		if err := child.Start(); err != nil {
 			os.Exit(3)
 		}
 		if os.Args[2] == "stall-answer-from-child" {
+			io.Copy(io.Discard, in)
 			select {}
 		}
 		os.Exit(0)
 	case "late-answer":
 		time.Sleep(500 * time.Millisecond)
 		id, _ := strconv.ParseUint(os.Args[3], 10, 64)
-		writeFrame(out, wireResult{ID: id, Skipped: true, Retire: true})
+		writeFrame(out, wireResult{ID: id, Skipped: true})
 		out.Flush()
 		os.Exit(0)
 	}
@@ -349,5 +341,31 @@ func TestResultWrittenBeforeExit(t *testing.T) {
 	res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent)
 	if res.Err != nil || !res.Skipped {
 		t.Errorf("result = %+v, want the runner's answer (skipped)", res)
+	}
+}
+
+// TestWatchdogBlamesOnlyTheOverdueJob: when the watchdog kills a runner
+// for the job it is running, and that job's result comes in all the same,
+// the next job, perhaps another workspace's, is not blamed: it runs on
+// another runner.
+func TestWatchdogBlamesOnlyTheOverdueJob(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 50 * time.Millisecond})
+	e.opts.Command = []string{os.Args[0], "fake-runner", "stall-answer-from-child"}
+	// Queued before the runners start, so that both go in one batch.
+	jobs := make([]*job, 2)
+	for i := range jobs {
+		jobs[i] = &job{ctx: context.Background(), wire: wireJob{ID: e.nextID.Add(1), Script: goodScript}, done: make(chan wireResult, 1)}
+		e.regular.jobs <- jobs[i]
+	}
+	e.startOnce.Do(e.start)
+	for i, j := range jobs {
+		select {
+		case res := <-j.done:
+			if res.Err != nil || !res.Skipped {
+				t.Errorf("job %d: %+v, want the runner's answer", i+1, res)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("job %d: no answer", i+1)
+		}
 	}
 }

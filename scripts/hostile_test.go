@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -198,5 +199,54 @@ func TestHostileResultSize(t *testing.T) {
 				t.Errorf("err = %s %.200q, want %s naming %q", se.Kind, se.Message, wantKind, tt.want)
 			}
 		})
+	}
+}
+
+// TestHostileStallInLargeBatch: a runner stuck in native code reads no
+// more of its batch; with jobs far larger than the pipe, the hub must still
+// kill it in time, answer the stall with the time limit, run the other jobs
+// elsewhere, and keep serving.
+func TestHostileStallInLargeBatch(t *testing.T) {
+	e := NewEngine(Options{Limits: Limits{Timeout: 100 * time.Millisecond}, Runners: 1, Log: slog.Default()})
+	pad := "\n// " + strings.Repeat("p", MaxScriptBytes-200)
+	stall := "function transform(r) { /^(?=a)(a+)+$/.test('a'.repeat(40) + 'b'); return r; }" + pad
+	good := goodScript + pad
+	event := map[string]any{"content": strings.Repeat("e", 100<<10)}
+	w, err := toWire(baseRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Queued before the runners start, so that they go in one batch, the
+	// stall first.
+	jobs := make([]*job, 8)
+	for i := range jobs {
+		src := good
+		if i == 0 {
+			src = stall
+		}
+		jobs[i] = &job{ctx: context.Background(), wire: wireJob{ID: e.nextID.Add(1), Script: src, Request: w, Event: event}, done: make(chan wireResult, 1)}
+		e.regular.jobs <- jobs[i]
+	}
+	start := time.Now()
+	e.startOnce.Do(e.start)
+	deadline := time.After(15 * time.Second)
+	for i, j := range jobs {
+		select {
+		case res := <-j.done:
+			switch {
+			case i == 0 && (res.Err == nil || res.Err.Kind != KindTimeout):
+				t.Errorf("the stall: %+v, want the time limit", res.Err)
+			case i > 0 && res.Err != nil:
+				t.Errorf("job %d: %v", i+1, res.Err)
+			}
+		case <-deadline:
+			// The engine is wedged; closing it would wait for good.
+			t.Fatalf("job %d: no answer after %s", i+1, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	t.Logf("all answered after %s", time.Since(start).Round(time.Millisecond))
+	defer e.Close()
+	if res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent); res.Err != nil {
+		t.Errorf("the next run failed: %v", res.Err)
 	}
 }
