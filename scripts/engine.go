@@ -91,6 +91,18 @@ func (l Limits) killAfter() time.Duration {
 	return 2*l.Timeout + 100*time.Millisecond
 }
 
+// queueWait is the part of runBound left for waiting for a runner: behind
+// other jobs, or for a runner to start.
+const queueWait = 10 * time.Second
+
+// runBound is the longest Run waits, whatever its context: queueWait, then
+// a few kill deadlines, for a job whose runner was killed for another job
+// and which runs again elsewhere. A run past it fails as unavailable, so
+// the caller tries again later rather than hold a worker.
+func (l Limits) runBound() time.Duration {
+	return queueWait + 4*l.killAfter()
+}
+
 // Options configure an Engine.
 type Options struct {
 	Limits Limits
@@ -116,6 +128,8 @@ type Engine struct {
 	regular, suspect *lane
 	suspects         *lru.Cache[[sha256.Size]byte, time.Time]
 	nextID           atomic.Uint64
+	// bound is the longest a run waits (runBound).
+	bound time.Duration
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -130,13 +144,15 @@ type Engine struct {
 type lane struct {
 	runners int
 	jobs    chan *job
+	// failFast refuses a job when the queue is full, rather than wait.
+	failFast bool
 	// displaced holds jobs a dying runner never started; the lane's runners
 	// take them before new jobs, so they wait for no one's restart.
 	displaced chan *job
 }
 
-func newLane(runners int) *lane {
-	return &lane{runners: runners, jobs: make(chan *job, 4*maxBatch), displaced: make(chan *job, maxBatch*max(runners, 2))}
+func newLane(runners, queue int) *lane {
+	return &lane{runners: runners, jobs: make(chan *job, queue), displaced: make(chan *job, maxBatch*max(runners, 2))}
 }
 
 // suspectFor is how long a script that hit a limit runs in the suspect lane.
@@ -157,8 +173,10 @@ func NewEngine(opts Options) *Engine {
 		opts:    opts,
 		limits:  opts.Limits.withDefaults(),
 		log:     opts.Log,
-		regular: newLane(opts.Runners),
-		suspect: newLane(1),
+		regular: newLane(opts.Runners, 4*maxBatch),
+		// A suspect script's jobs may each take a kill deadline: few wait,
+		// and the rest are refused at once (errSuspectBusy).
+		suspect: &lane{runners: 1, jobs: make(chan *job, maxBatch/4), displaced: make(chan *job, 2*maxBatch), failFast: true},
 		closed:  make(chan struct{}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_transform_runs_total",
@@ -169,6 +187,7 @@ func NewEngine(opts Options) *Engine {
 			Help: "Transform runner processes started, first starts included.",
 		}),
 	}
+	e.bound = e.limits.runBound()
 	e.suspects, _ = lru.New[[sha256.Size]byte, time.Time](4096)
 	for _, o := range outcomes {
 		e.runs.WithLabelValues(o)
@@ -243,8 +262,11 @@ func memoryLimitError(l Limits) *Error {
 }
 
 var (
-	errCancelled = &Error{Kind: KindCancelled, Message: "transform was cancelled"}
-	errClosed    = &Error{Kind: KindUnavailable, Message: "transform engine is shut down"}
+	errCancelled   = &Error{Kind: KindCancelled, Message: "transform was cancelled"}
+	errClosed      = &Error{Kind: KindUnavailable, Message: "transform engine is shut down"}
+	errSuspectBusy = &Error{Kind: KindUnavailable, Message: "transform sandbox busy: this script recently hit a limit"}
+	// errPastBound is the cause of a run's context ending at runBound.
+	errPastBound = errors.New("scripts: run bound passed")
 )
 
 // job is one run or check waiting for a runner.
@@ -314,8 +336,9 @@ func (e *Engine) count(res wireResult) {
 	}
 }
 
-// do queues a job and waits for its result. A caller whose context ends
-// stops waiting; the runner may still finish the job, and its result is
+// do queues a job and waits for its result, for runBound at most. A caller
+// whose context ends stops waiting, and its job is dropped if no runner has
+// taken it; else the runner may still finish the job, and its result is
 // dropped. No runtime outlives its job, so nothing of a cancelled run can
 // reach another.
 func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
@@ -325,6 +348,8 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 	default:
 	}
 	e.startOnce.Do(e.start)
+	ctx, cancel := context.WithTimeoutCause(ctx, e.bound, errPastBound)
+	defer cancel()
 	w.ID = e.nextID.Add(1)
 	j := &job{ctx: ctx, wire: w, done: make(chan wireResult, 1)}
 	key := sha256.Sum256([]byte(w.Script))
@@ -340,21 +365,38 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 }
 
 func (e *Engine) wait(ctx context.Context, l *lane, j *job) wireResult {
-	select {
-	case l.jobs <- j:
-	case <-ctx.Done():
-		return wireResult{Err: errCancelled}
-	case <-e.closed:
-		return wireResult{Err: errClosed}
+	if l.failFast {
+		select {
+		case l.jobs <- j:
+		default:
+			return wireResult{Err: errSuspectBusy}
+		}
+	} else {
+		select {
+		case l.jobs <- j:
+		case <-ctx.Done():
+			return wireResult{Err: e.ended(ctx)}
+		case <-e.closed:
+			return wireResult{Err: errClosed}
+		}
 	}
 	select {
 	case res := <-j.done:
 		return res
 	case <-ctx.Done():
-		return wireResult{Err: errCancelled}
+		return wireResult{Err: e.ended(ctx)}
 	case <-e.closed:
 		return wireResult{Err: errClosed}
 	}
+}
+
+// ended is the error of a run whose context ended: the caller's doing, or
+// the engine's bound.
+func (e *Engine) ended(ctx context.Context) *Error {
+	if errors.Is(context.Cause(ctx), errPastBound) {
+		return &Error{Kind: KindUnavailable, Message: fmt.Sprintf("transform sandbox busy: no answer within %s", e.bound)}
+	}
+	return errCancelled
 }
 
 func (e *Engine) start() {

@@ -204,8 +204,9 @@ func TestCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	res := e.Run(ctx, "function transform(r, e) { while (true) {} }", baseRequest(), sampleEvent)
-	if res.Err == nil || !strings.Contains(res.Err.Error(), "cancelled") {
-		t.Errorf("err = %v", res.Err)
+	var se *Error
+	if !errors.As(res.Err, &se) || !strings.Contains(se.Message, "cancelled") || !se.Temporary() {
+		t.Errorf("err = %v, want a temporary cancelled error", res.Err)
 	}
 }
 

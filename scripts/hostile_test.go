@@ -250,3 +250,76 @@ func TestHostileStallInLargeBatch(t *testing.T) {
 		t.Errorf("the next run failed: %v", res.Err)
 	}
 }
+
+const stallScript = "function transform(r) { /^(?=a)(a+)+$/.test('a'.repeat(40) + 'b'); return r; }"
+
+// TestHostileSuspectLaneFailsFast: deliveries of a script that recently hit
+// a limit do not pile up behind it: past a short queue they are refused at
+// once with a temporary error, and every caller returns in bounded time.
+func TestHostileSuspectLaneFailsFast(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 50 * time.Millisecond})
+	wantLimit(t, e, stallScript, KindTimeout, KindMemory) // now a suspect
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	busy, slowBusy := 0, 0
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			res := e.Run(context.Background(), stallScript, baseRequest(), sampleEvent)
+			var se *Error
+			if errors.As(res.Err, &se) && se.Temporary() && strings.Contains(se.Message, "busy") {
+				mu.Lock()
+				busy++
+				if time.Since(start) > time.Second {
+					slowBusy++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(e.bound + 5*time.Second):
+		t.Fatal("runs of the suspect script still waiting")
+	}
+	if busy < 10 || slowBusy > 0 {
+		t.Errorf("%d runs refused as busy, %d of them slowly; want most, at once", busy, slowBusy)
+	}
+}
+
+// TestRunBound: a run returns within the engine's bound even when its
+// context has no deadline, with a temporary error if no runner got to it.
+func TestRunBound(t *testing.T) {
+	e := NewEngine(Options{Limits: Limits{Timeout: 50 * time.Millisecond}, Runners: 1, Log: slog.Default()})
+	t.Cleanup(e.Close)
+	e.bound = time.Second
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each text its own, so none is a suspect yet.
+			src := fmt.Sprintf("%s // %d", stallScript, i)
+			start := time.Now()
+			res := e.Run(context.Background(), src, baseRequest(), sampleEvent)
+			took := time.Since(start)
+			var se *Error
+			switch {
+			case took > e.bound+500*time.Millisecond:
+				errs <- fmt.Errorf("run %d took %s", i, took)
+			case !errors.As(res.Err, &se) || (se.Kind != KindTimeout && !se.Temporary()):
+				errs <- fmt.Errorf("run %d: %v, want the time limit or a temporary error", i, res.Err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
