@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -598,7 +597,7 @@ type runner struct {
 func (e *Engine) spawn() (*runner, error) {
 	argv := e.opts.Command
 	if len(argv) == 0 {
-		exe, err := os.Executable()
+		exe, err := ownExecutable()
 		if err != nil {
 			return nil, fmt.Errorf("scripts: find own executable: %w", err)
 		}
@@ -613,11 +612,12 @@ func (e *Engine) spawn() (*runner, error) {
 	cmd.Stderr = p.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("scripts: start runner %s: stdin: %w", argv[0], err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		stdin.Close()
+		return nil, fmt.Errorf("scripts: start runner %s: stdout: %w", argv[0], err)
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("scripts: start runner %s: %w", argv[0], err)
@@ -639,11 +639,11 @@ func (e *Engine) spawn() (*runner, error) {
 		}
 		p.kill(0)
 		<-p.exited
-		return nil, fmt.Errorf("scripts: runner %s did not start: %v %s", argv[0], err, p.stderr.reason())
+		return nil, fmt.Errorf("scripts: start runner %s: %w (stderr: %q)", argv[0], err, p.stderr.reason())
 	case <-time.After(10 * time.Second):
 		p.kill(0)
 		<-p.exited
-		return nil, fmt.Errorf("scripts: runner %s did not answer within 10s", argv[0])
+		return nil, fmt.Errorf("scripts: start runner %s: no hello within 10s", argv[0])
 	}
 }
 
@@ -653,7 +653,10 @@ func (p *runner) read(r *bufio.Reader, hello chan<- error) {
 	var buf []byte
 	var first wireResult
 	if err := readFrame(r, maxResultFrame, &buf, &first); err != nil || first.ID != 0 {
-		hello <- fmt.Errorf("no hello: %v", err)
+		if err == nil {
+			err = fmt.Errorf("first frame is result %d", first.ID)
+		}
+		hello <- fmt.Errorf("no hello: %w", err)
 		return
 	}
 	hello <- nil

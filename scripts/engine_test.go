@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -368,5 +370,42 @@ func TestWatchdogBlamesOnlyTheOverdueJob(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("job %d: no answer", i+1)
 		}
+	}
+}
+
+// TestSpawnAfterUpgrade: an upgrade that replaces the hub's binary in place
+// must not change, or break, the runners the running hub starts. The test
+// binary copies itself, and the copy removes its own file before its first
+// run, as a package upgrade would.
+func TestSpawnAfterUpgrade(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/self/exe is Linux's")
+	}
+	if os.Getenv("SCRIPTS_TEST_UPGRADED") == "1" {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(exe); err != nil {
+			t.Fatal(err)
+		}
+		e := newTestEngine(t, Limits{})
+		if res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent); res.Err != nil {
+			t.Fatalf("run after the binary was removed: %v", res.Err)
+		}
+		return
+	}
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(t.TempDir(), "hub")
+	if err := os.WriteFile(copied, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(copied, "-test.run=^TestSpawnAfterUpgrade$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SCRIPTS_TEST_UPGRADED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }
