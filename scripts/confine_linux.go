@@ -55,3 +55,8 @@ func dataSegment() (int64, error) {
 func runnerSysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
+
+// ownExecutable is the binary this process runs. /proc/self/exe stays that
+// binary after an in-place upgrade replaces or removes the file at its
+// path, so a runner is always the hub's own version.
+func ownExecutable() (string, error) { return "/proc/self/exe", nil }

@@ -3,6 +3,7 @@
 package scripts
 
 import (
+	"os"
 	"runtime/debug"
 	"syscall"
 )
@@ -17,3 +18,6 @@ func confine(l Limits) error {
 // runnerSysProcAttr: a runner also exits when its input closes, which
 // happens when the hub exits.
 func runnerSysProcAttr() *syscall.SysProcAttr { return nil }
+
+// ownExecutable is the binary this process runs, by its path.
+func ownExecutable() (string, error) { return os.Executable() }

@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -91,6 +90,18 @@ func (l Limits) killAfter() time.Duration {
 	return 2*l.Timeout + 100*time.Millisecond
 }
 
+// queueWait is the part of runBound left for waiting for a runner: behind
+// other jobs, or for a runner to start.
+const queueWait = 10 * time.Second
+
+// runBound is the longest Run waits, whatever its context: queueWait, then
+// a few kill deadlines, for a job whose runner was killed for another job
+// and which runs again elsewhere. A run past it fails as unavailable, so
+// the caller tries again later rather than hold a worker.
+func (l Limits) runBound() time.Duration {
+	return queueWait + 4*l.killAfter()
+}
+
 // Options configure an Engine.
 type Options struct {
 	Limits Limits
@@ -116,6 +127,8 @@ type Engine struct {
 	regular, suspect *lane
 	suspects         *lru.Cache[[sha256.Size]byte, time.Time]
 	nextID           atomic.Uint64
+	// bound is the longest a run waits (runBound).
+	bound time.Duration
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -130,13 +143,15 @@ type Engine struct {
 type lane struct {
 	runners int
 	jobs    chan *job
+	// failFast refuses a job when the queue is full, rather than wait.
+	failFast bool
 	// displaced holds jobs a dying runner never started; the lane's runners
 	// take them before new jobs, so they wait for no one's restart.
 	displaced chan *job
 }
 
-func newLane(runners int) *lane {
-	return &lane{runners: runners, jobs: make(chan *job, 4*maxBatch), displaced: make(chan *job, maxBatch*max(runners, 2))}
+func newLane(runners, queue int) *lane {
+	return &lane{runners: runners, jobs: make(chan *job, queue), displaced: make(chan *job, maxBatch*max(runners, 2))}
 }
 
 // suspectFor is how long a script that hit a limit runs in the suspect lane.
@@ -157,8 +172,10 @@ func NewEngine(opts Options) *Engine {
 		opts:    opts,
 		limits:  opts.Limits.withDefaults(),
 		log:     opts.Log,
-		regular: newLane(opts.Runners),
-		suspect: newLane(1),
+		regular: newLane(opts.Runners, 4*maxBatch),
+		// A suspect script's jobs may each take a kill deadline: few wait,
+		// and the rest are refused at once (errSuspectBusy).
+		suspect: &lane{runners: 1, jobs: make(chan *job, maxBatch/4), displaced: make(chan *job, 2*maxBatch), failFast: true},
 		closed:  make(chan struct{}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_transform_runs_total",
@@ -169,6 +186,7 @@ func NewEngine(opts Options) *Engine {
 			Help: "Transform runner processes started, first starts included.",
 		}),
 	}
+	e.bound = e.limits.runBound()
 	e.suspects, _ = lru.New[[sha256.Size]byte, time.Time](4096)
 	for _, o := range outcomes {
 		e.runs.WithLabelValues(o)
@@ -243,8 +261,11 @@ func memoryLimitError(l Limits) *Error {
 }
 
 var (
-	errCancelled = &Error{Kind: KindCancelled, Message: "transform was cancelled"}
-	errClosed    = &Error{Kind: KindUnavailable, Message: "transform engine is shut down"}
+	errCancelled   = &Error{Kind: KindCancelled, Message: "transform was cancelled"}
+	errClosed      = &Error{Kind: KindUnavailable, Message: "transform engine is shut down"}
+	errSuspectBusy = &Error{Kind: KindUnavailable, Message: "transform sandbox busy: this script recently hit a limit"}
+	// errPastBound is the cause of a run's context ending at runBound.
+	errPastBound = errors.New("scripts: run bound passed")
 )
 
 // job is one run or check waiting for a runner.
@@ -314,8 +335,9 @@ func (e *Engine) count(res wireResult) {
 	}
 }
 
-// do queues a job and waits for its result. A caller whose context ends
-// stops waiting; the runner may still finish the job, and its result is
+// do queues a job and waits for its result, for runBound at most. A caller
+// whose context ends stops waiting, and its job is dropped if no runner has
+// taken it; else the runner may still finish the job, and its result is
 // dropped. No runtime outlives its job, so nothing of a cancelled run can
 // reach another.
 func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
@@ -325,6 +347,8 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 	default:
 	}
 	e.startOnce.Do(e.start)
+	ctx, cancel := context.WithTimeoutCause(ctx, e.bound, errPastBound)
+	defer cancel()
 	w.ID = e.nextID.Add(1)
 	j := &job{ctx: ctx, wire: w, done: make(chan wireResult, 1)}
 	key := sha256.Sum256([]byte(w.Script))
@@ -340,21 +364,38 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 }
 
 func (e *Engine) wait(ctx context.Context, l *lane, j *job) wireResult {
-	select {
-	case l.jobs <- j:
-	case <-ctx.Done():
-		return wireResult{Err: errCancelled}
-	case <-e.closed:
-		return wireResult{Err: errClosed}
+	if l.failFast {
+		select {
+		case l.jobs <- j:
+		default:
+			return wireResult{Err: errSuspectBusy}
+		}
+	} else {
+		select {
+		case l.jobs <- j:
+		case <-ctx.Done():
+			return wireResult{Err: e.ended(ctx)}
+		case <-e.closed:
+			return wireResult{Err: errClosed}
+		}
 	}
 	select {
 	case res := <-j.done:
 		return res
 	case <-ctx.Done():
-		return wireResult{Err: errCancelled}
+		return wireResult{Err: e.ended(ctx)}
 	case <-e.closed:
 		return wireResult{Err: errClosed}
 	}
+}
+
+// ended is the error of a run whose context ended: the caller's doing, or
+// the engine's bound.
+func (e *Engine) ended(ctx context.Context) *Error {
+	if errors.Is(context.Cause(ctx), errPastBound) {
+		return &Error{Kind: KindUnavailable, Message: fmt.Sprintf("transform sandbox busy: no answer within %s", e.bound)}
+	}
+	return errCancelled
 }
 
 func (e *Engine) start() {
@@ -468,16 +509,38 @@ func (e *Engine) dropCancelled(batch []*job) []*job {
 // p dies, the job it was running is answered with the reason, and the jobs
 // it never started are returned to run elsewhere.
 func (e *Engine) runBatch(p *runner, batch []*job) (carry []*job, died bool) {
+	frames := make([][]byte, 0, len(batch))
+	kept := batch[:0]
 	for _, j := range batch {
-		if err := writeFrame(p.in, j.wire); err != nil {
-			break
+		raw, err := json.Marshal(j.wire)
+		if err == nil && len(raw) > maxJobFrame {
+			err = fmt.Errorf("%d bytes; the limit is %d", len(raw), maxJobFrame)
 		}
+		if err != nil {
+			j.done <- wireResult{ID: j.wire.ID, Err: &Error{Kind: KindResult, Message: fmt.Sprintf("transform input cannot be sent to a runner: %v", err)}}
+			continue
+		}
+		frames, kept = append(frames, raw), append(kept, j)
 	}
-	if err := p.in.Flush(); err != nil {
-		e.log.Warn("write to transform runner", "err", err)
+	batch = kept
+	if len(batch) == 0 {
+		return nil, false
 	}
+	// The deadline runs from the start, the writing included: a runner
+	// stuck in native code reads no more, and a batch larger than the pipe
+	// would block a write made here for good. So a goroutine writes, and the
+	// watchdog, armed first, kills the runner, which ends the write too.
 	watchdog := time.NewTimer(e.limits.killAfter())
 	defer watchdog.Stop()
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		if err := p.write(frames); err != nil {
+			e.log.Debug("write to transform runner", "err", err)
+		}
+	}()
+	defer func() { <-wrote }()
+	killed := false
 	for i := 0; i < len(batch); {
 		select {
 		case res, ok := <-p.results:
@@ -488,21 +551,30 @@ func (e *Engine) runBatch(p *runner, batch []*job) (carry []*job, died bool) {
 					p.stop()
 					return batch[i:], true
 				}
-				watchdog.Reset(e.limits.killAfter())
+				if !killed {
+					watchdog.Reset(e.limits.killAfter())
+				}
 				continue
 			}
 			if ok {
 				// A runner that answers out of order is broken; it is replaced.
 				e.log.Error("transform runner answered out of order", "got", res.ID, "want", batch[i].wire.ID)
-				p.kill(false)
+				p.kill(0)
 			}
 			<-p.exited
-			cause := p.cause(e.limits)
+			cause := p.cause(e.limits, batch[i].wire.ID)
+			if cause == nil {
+				// The runner was killed for an earlier job, whose result came
+				// in just the same: this job is not to blame; it runs elsewhere.
+				return batch[i:], true
+			}
 			e.log.Warn("transform runner stopped", "reason", cause.Message, "stderr", p.stderr.reason())
 			batch[i].done <- wireResult{ID: batch[i].wire.ID, Err: cause}
 			return batch[i+1:], true
 		case <-watchdog.C:
-			p.kill(true)
+			// Only the job running now is past its deadline.
+			killed = true
+			p.kill(batch[i].wire.ID)
 		}
 	}
 	return nil, false
@@ -510,20 +582,22 @@ func (e *Engine) runBatch(p *runner, batch []*job) (carry []*job, died bool) {
 
 // runner is one runner process.
 type runner struct {
-	cmd      *exec.Cmd
-	stdin    io.WriteCloser
-	in       *bufio.Writer
-	results  chan wireResult // closed when the runner's output ends
-	exited   chan struct{}   // closed once the process is reaped
-	stderr   *headBuffer
-	timedOut atomic.Bool
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	in      *bufio.Writer
+	results chan wireResult // closed when the runner's output ends
+	exited  chan struct{}   // closed once the output has ended and the process is reaped
+	stderr  *headBuffer
+	// killedFor is the job whose deadline passed, if the runner was
+	// killed for one.
+	killedFor atomic.Uint64
 }
 
 // spawn starts a runner with a clean environment and waits for its hello.
 func (e *Engine) spawn() (*runner, error) {
 	argv := e.opts.Command
 	if len(argv) == 0 {
-		exe, err := os.Executable()
+		exe, err := ownExecutable()
 		if err != nil {
 			return nil, fmt.Errorf("scripts: find own executable: %w", err)
 		}
@@ -538,11 +612,12 @@ func (e *Engine) spawn() (*runner, error) {
 	cmd.Stderr = p.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("scripts: start runner %s: stdin: %w", argv[0], err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		stdin.Close()
+		return nil, fmt.Errorf("scripts: start runner %s: stdout: %w", argv[0], err)
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("scripts: start runner %s: %w", argv[0], err)
@@ -550,8 +625,10 @@ func (e *Engine) spawn() (*runner, error) {
 	e.restarts.Inc()
 	p.stdin, p.in = stdin, bufio.NewWriterSize(stdin, 64<<10)
 	hello := make(chan error, 1)
-	go p.read(bufio.NewReaderSize(stdout, 64<<10), hello)
 	go func() {
+		p.read(bufio.NewReaderSize(stdout, 64<<10), hello)
+		// Wait closes stdout; only now has every result been read. A
+		// runner that retires writes its last result just before it exits.
 		p.cmd.Wait()
 		close(p.exited)
 	}()
@@ -560,13 +637,13 @@ func (e *Engine) spawn() (*runner, error) {
 		if err == nil {
 			return p, nil
 		}
-		p.kill(false)
+		p.kill(0)
 		<-p.exited
-		return nil, fmt.Errorf("scripts: runner %s did not start: %v %s", argv[0], err, p.stderr.reason())
+		return nil, fmt.Errorf("scripts: start runner %s: %w (stderr: %q)", argv[0], err, p.stderr.reason())
 	case <-time.After(10 * time.Second):
-		p.kill(false)
+		p.kill(0)
 		<-p.exited
-		return nil, fmt.Errorf("scripts: runner %s did not answer within 10s", argv[0])
+		return nil, fmt.Errorf("scripts: start runner %s: no hello within 10s", argv[0])
 	}
 }
 
@@ -576,7 +653,10 @@ func (p *runner) read(r *bufio.Reader, hello chan<- error) {
 	var buf []byte
 	var first wireResult
 	if err := readFrame(r, maxResultFrame, &buf, &first); err != nil || first.ID != 0 {
-		hello <- fmt.Errorf("no hello: %v", err)
+		if err == nil {
+			err = fmt.Errorf("first frame is result %d", first.ID)
+		}
+		hello <- fmt.Errorf("no hello: %w", err)
 		return
 	}
 	hello <- nil
@@ -584,7 +664,7 @@ func (p *runner) read(r *bufio.Reader, hello chan<- error) {
 		var res wireResult
 		if err := readFrame(r, maxResultFrame, &buf, &res); err != nil {
 			if !errors.Is(err, io.EOF) {
-				p.kill(false) // an oversized or garbled frame: the runner is not to be trusted
+				p.kill(0) // an oversized or garbled frame: the runner is not to be trusted
 			}
 			return
 		}
@@ -592,11 +672,26 @@ func (p *runner) read(r *bufio.Reader, hello chan<- error) {
 	}
 }
 
-func (p *runner) kill(timedOut bool) {
-	if timedOut {
-		p.timedOut.Store(true)
+// kill ends the runner at once; overdue is the job whose deadline passed,
+// or 0 if none did.
+func (p *runner) kill(overdue uint64) {
+	if overdue != 0 {
+		p.killedFor.CompareAndSwap(0, overdue)
 	}
 	p.cmd.Process.Kill()
+}
+
+// write hands the runner its jobs, as encoded frames.
+func (p *runner) write(frames [][]byte) error {
+	for _, raw := range frames {
+		if err := writeRawFrame(p.in, raw); err != nil {
+			return err
+		}
+	}
+	if err := p.in.Flush(); err != nil {
+		return fmt.Errorf("scripts: write frame: %w", err)
+	}
+	return nil
 }
 
 // stop ends a runner: its input closes, so it exits; it is killed if not.
@@ -605,16 +700,19 @@ func (p *runner) stop() {
 	select {
 	case <-p.exited:
 	case <-time.After(time.Second):
-		p.kill(false)
+		p.kill(0)
 		<-p.exited
 	}
 }
 
-// cause explains why a runner died while running a job.
-func (p *runner) cause(l Limits) *Error {
-	switch reason := p.stderr.reason(); {
-	case p.timedOut.Load():
+// cause explains why a runner died while running job id, or is nil if
+// the runner was killed for another job's deadline.
+func (p *runner) cause(l Limits, id uint64) *Error {
+	switch reason, killedFor := p.stderr.reason(), p.killedFor.Load(); {
+	case killedFor == id:
 		return timeLimitError(l)
+	case killedFor != 0:
+		return nil
 	case strings.Contains(reason, "out of memory"), strings.Contains(reason, "cannot allocate memory"),
 		strings.Contains(reason, "cannot map"), strings.Contains(reason, "stack exceeds"), strings.Contains(reason, "stack overflow"),
 		// A runner is pure Go: it faults only when the runtime's own

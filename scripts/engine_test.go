@@ -1,19 +1,28 @@
 package scripts
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 // TestMain lets the test binary serve as its own transform runner, as the
 // hub binary does in production.
 func TestMain(m *testing.M) {
+	fakeRunner()
 	RunnerMain()
 	os.Exit(m.Run())
 }
@@ -197,8 +206,9 @@ func TestCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	res := e.Run(ctx, "function transform(r, e) { while (true) {} }", baseRequest(), sampleEvent)
-	if res.Err == nil || !strings.Contains(res.Err.Error(), "cancelled") {
-		t.Errorf("err = %v", res.Err)
+	var se *Error
+	if !errors.As(res.Err, &se) || !strings.Contains(se.Message, "cancelled") || !se.Temporary() {
+		t.Errorf("err = %v, want a temporary cancelled error", res.Err)
 	}
 }
 
@@ -260,5 +270,142 @@ func BenchmarkEvaluate(b *testing.B) {
 		if res := ev.run(src, baseRequest(), sampleEvent); res.Err != nil {
 			b.Fatal(res.Err)
 		}
+	}
+}
+
+// TestRetiringRunnerLastResult: a runner that retires writes its last
+// result and exits at once; the result must arrive all the same, not be
+// lost with the pipe and read as a crash. (The loss is a race this test
+// catches only now and then; TestResultWrittenBeforeExit forces it.)
+func TestRetiringRunnerLastResult(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 5 * time.Second, MemoryBytes: 64 << 20})
+	// Grows the heap past half the limit, so the runner retires after it,
+	// and answers with a body far larger than the pipe holds.
+	src := "function transform(r) { var a = 'y'.repeat(4e7); r.body = 'x'.repeat(200000) + a.length; return r; }"
+	for i := range 10 {
+		res := e.Run(context.Background(), src, baseRequest(), sampleEvent)
+		if res.Err != nil {
+			t.Fatalf("run %d: %v", i, res.Err)
+		}
+	}
+	var m dto.Metric
+	if err := e.restarts.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.GetCounter().GetValue(); n < 5 {
+		t.Fatalf("runners started: %v; the script no longer makes its runner retire", n)
+	}
+}
+
+// fakeRunner turns the test binary into a runner that misbehaves in a
+// given way, when a test's Options.Command starts it with "fake-runner".
+func fakeRunner() {
+	if len(os.Args) < 3 || os.Args[1] != "fake-runner" {
+		return
+	}
+	in, out := bufio.NewReader(os.Stdin), bufio.NewWriter(os.Stdout)
+	var buf []byte
+	switch os.Args[2] {
+	case "answer-from-child", "stall-answer-from-child":
+		// Has a child that outlives it answer the first job, late, as if
+		// that answer were still in the pipe when the runner ended. The
+		// staller then reads on and never answers or exits by itself.
+		writeFrame(out, wireResult{})
+		out.Flush()
+		var j wireJob
+		if err := readFrame(in, maxJobFrame, &buf, &j); err != nil {
+			os.Exit(3)
+		}
+		child := exec.Command(os.Args[0], "fake-runner", "late-answer", strconv.FormatUint(j.ID, 10))
+		child.Stdout = os.Stdout
+		if err := child.Start(); err != nil {
+			os.Exit(3)
+		}
+		if os.Args[2] == "stall-answer-from-child" {
+			io.Copy(io.Discard, in)
+			select {}
+		}
+		os.Exit(0)
+	case "late-answer":
+		time.Sleep(500 * time.Millisecond)
+		id, _ := strconv.ParseUint(os.Args[3], 10, 64)
+		writeFrame(out, wireResult{ID: id, Skipped: true})
+		out.Flush()
+		os.Exit(0)
+	}
+	os.Exit(3)
+}
+
+// TestResultWrittenBeforeExit: a runner's last result is read even when the
+// runner has exited by the time it is: the result counts, not the exit.
+func TestResultWrittenBeforeExit(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 2 * time.Second})
+	e.opts.Command = []string{os.Args[0], "fake-runner", "answer-from-child"}
+	res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent)
+	if res.Err != nil || !res.Skipped {
+		t.Errorf("result = %+v, want the runner's answer (skipped)", res)
+	}
+}
+
+// TestWatchdogBlamesOnlyTheOverdueJob: when the watchdog kills a runner
+// for the job it is running, and that job's result comes in all the same,
+// the next job, perhaps another workspace's, is not blamed: it runs on
+// another runner.
+func TestWatchdogBlamesOnlyTheOverdueJob(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 50 * time.Millisecond})
+	e.opts.Command = []string{os.Args[0], "fake-runner", "stall-answer-from-child"}
+	// Queued before the runners start, so that both go in one batch.
+	jobs := make([]*job, 2)
+	for i := range jobs {
+		jobs[i] = &job{ctx: context.Background(), wire: wireJob{ID: e.nextID.Add(1), Script: goodScript}, done: make(chan wireResult, 1)}
+		e.regular.jobs <- jobs[i]
+	}
+	e.startOnce.Do(e.start)
+	for i, j := range jobs {
+		select {
+		case res := <-j.done:
+			if res.Err != nil || !res.Skipped {
+				t.Errorf("job %d: %+v, want the runner's answer", i+1, res)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("job %d: no answer", i+1)
+		}
+	}
+}
+
+// TestSpawnAfterUpgrade: an upgrade that replaces the hub's binary in place
+// must not change, or break, the runners the running hub starts. The test
+// binary copies itself, and the copy removes its own file before its first
+// run, as a package upgrade would.
+func TestSpawnAfterUpgrade(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/self/exe is Linux's")
+	}
+	if os.Getenv("SCRIPTS_TEST_UPGRADED") == "1" {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(exe); err != nil {
+			t.Fatal(err)
+		}
+		e := newTestEngine(t, Limits{})
+		if res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent); res.Err != nil {
+			t.Fatalf("run after the binary was removed: %v", res.Err)
+		}
+		return
+	}
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(t.TempDir(), "hub")
+	if err := os.WriteFile(copied, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(copied, "-test.run=^TestSpawnAfterUpgrade$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SCRIPTS_TEST_UPGRADED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -160,6 +161,159 @@ func TestBombBesideGoodRuns(t *testing.T) {
 			}
 			if res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent); res.Err != nil {
 				errs <- fmt.Errorf("good run %d: %v", i, res.Err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestHostileResultSize: a result too large for its frame would end the
+// runner and read as a crash; each part of the request is bounded instead,
+// with an error that names the part.
+func TestHostileResultSize(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 2 * time.Second})
+	for _, tt := range []struct{ name, src, want string }{
+		{"huge url", "function transform(r) { r.url = 'https://example.com/' + 'a'.repeat(5e6); return r; }", "request.url is"},
+		{"huge header", "function transform(r) { r.headers['X-Big'] = 'a'.repeat(5e6); return r; }", "request.headers.X-Big is"},
+		{"huge param", "function transform(r) { r.params.q = '\\u0001'.repeat(1e6); return r; }", "request.params.q is"},
+		{"many headers", "function transform(r) { for (var i = 0; i < 1000; i++) r.headers['X-' + i] = 'a'.repeat(6000); return r; }", "request.headers has 1001 entries"},
+		{"headers and params together", "function transform(r) { for (var i = 0; i < 90; i++) { r.headers['X-' + i] = 'a'.repeat(8000); r.params['p' + i] = 'b'.repeat(8000); } return r; }", "request.params and request.headers are"},
+		{"huge method", "function transform(r) { r.method = 'G'.repeat(5e6); return r; }", "request.method must be"},
+		{"huge exception", "function transform(r) { throw new Error('x'.repeat(5e6)); }", "Error: xxx"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := e.Run(context.Background(), tt.src, baseRequest(), sampleEvent)
+			var se *Error
+			if !errors.As(res.Err, &se) {
+				t.Fatalf("err = %v, want an error", res.Err)
+			}
+			wantKind := KindResult
+			if tt.name == "huge exception" {
+				wantKind = KindException
+			}
+			if se.Kind != wantKind || !strings.Contains(se.Message, tt.want) || len(se.Message) > 4<<10+8 {
+				t.Errorf("err = %s %.200q, want %s naming %q", se.Kind, se.Message, wantKind, tt.want)
+			}
+		})
+	}
+}
+
+// TestHostileStallInLargeBatch: a runner stuck in native code reads no
+// more of its batch; with jobs far larger than the pipe, the hub must still
+// kill it in time, answer the stall with the time limit, run the other jobs
+// elsewhere, and keep serving.
+func TestHostileStallInLargeBatch(t *testing.T) {
+	e := NewEngine(Options{Limits: Limits{Timeout: 100 * time.Millisecond}, Runners: 1, Log: slog.Default()})
+	pad := "\n// " + strings.Repeat("p", MaxScriptBytes-200)
+	stall := "function transform(r) { /^(?=a)(a+)+$/.test('a'.repeat(40) + 'b'); return r; }" + pad
+	good := goodScript + pad
+	event := map[string]any{"content": strings.Repeat("e", 100<<10)}
+	w, err := toWire(baseRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Queued before the runners start, so that they go in one batch, the
+	// stall first.
+	jobs := make([]*job, 8)
+	for i := range jobs {
+		src := good
+		if i == 0 {
+			src = stall
+		}
+		jobs[i] = &job{ctx: context.Background(), wire: wireJob{ID: e.nextID.Add(1), Script: src, Request: w, Event: event}, done: make(chan wireResult, 1)}
+		e.regular.jobs <- jobs[i]
+	}
+	start := time.Now()
+	e.startOnce.Do(e.start)
+	deadline := time.After(15 * time.Second)
+	for i, j := range jobs {
+		select {
+		case res := <-j.done:
+			switch {
+			case i == 0 && (res.Err == nil || res.Err.Kind != KindTimeout):
+				t.Errorf("the stall: %+v, want the time limit", res.Err)
+			case i > 0 && res.Err != nil:
+				t.Errorf("job %d: %v", i+1, res.Err)
+			}
+		case <-deadline:
+			// The engine is wedged; closing it would wait for good.
+			t.Fatalf("job %d: no answer after %s", i+1, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	t.Logf("all answered after %s", time.Since(start).Round(time.Millisecond))
+	defer e.Close()
+	if res := e.Run(context.Background(), goodScript, baseRequest(), sampleEvent); res.Err != nil {
+		t.Errorf("the next run failed: %v", res.Err)
+	}
+}
+
+const stallScript = "function transform(r) { /^(?=a)(a+)+$/.test('a'.repeat(40) + 'b'); return r; }"
+
+// TestHostileSuspectLaneFailsFast: deliveries of a script that recently hit
+// a limit do not pile up behind it: past a short queue they are refused at
+// once with a temporary error, and every caller returns in bounded time.
+func TestHostileSuspectLaneFailsFast(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 50 * time.Millisecond})
+	wantLimit(t, e, stallScript, KindTimeout, KindMemory) // now a suspect
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	busy, slowBusy := 0, 0
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			res := e.Run(context.Background(), stallScript, baseRequest(), sampleEvent)
+			var se *Error
+			if errors.As(res.Err, &se) && se.Temporary() && strings.Contains(se.Message, "busy") {
+				mu.Lock()
+				busy++
+				if time.Since(start) > time.Second {
+					slowBusy++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(e.bound + 5*time.Second):
+		t.Fatal("runs of the suspect script still waiting")
+	}
+	if busy < 10 || slowBusy > 0 {
+		t.Errorf("%d runs refused as busy, %d of them slowly; want most, at once", busy, slowBusy)
+	}
+}
+
+// TestRunBound: a run returns within the engine's bound even when its
+// context has no deadline, with a temporary error if no runner got to it.
+func TestRunBound(t *testing.T) {
+	e := NewEngine(Options{Limits: Limits{Timeout: 50 * time.Millisecond}, Runners: 1, Log: slog.Default()})
+	t.Cleanup(e.Close)
+	e.bound = time.Second
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each text its own, so none is a suspect yet.
+			src := fmt.Sprintf("%s // %d", stallScript, i)
+			start := time.Now()
+			res := e.Run(context.Background(), src, baseRequest(), sampleEvent)
+			took := time.Since(start)
+			var se *Error
+			switch {
+			case took > e.bound+500*time.Millisecond:
+				errs <- fmt.Errorf("run %d took %s", i, took)
+			case !errors.As(res.Err, &se) || (se.Kind != KindTimeout && !se.Temporary()):
+				errs <- fmt.Errorf("run %d: %v, want the time limit or a temporary error", i, res.Err)
 			}
 		}()
 	}

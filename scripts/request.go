@@ -22,8 +22,22 @@ type Request struct {
 // Methods a delivery may use.
 var Methods = map[string]bool{"GET": true, "POST": true, "PUT": true, "DELETE": true}
 
-// maxResultBytes bounds the body a transform may return.
-const maxResultBytes = 1 << 20
+// Bounds on the request a transform returns, so that a result always fits
+// a result frame (maxResultFrame), JSON escaping included: the body is
+// bounded as encoded, the rest as raw bytes, which escaping grows at most
+// sixfold.
+const (
+	// maxResultBytes bounds the body, as JSON.
+	maxResultBytes = 1 << 20
+	// maxURLBytes bounds the URL.
+	maxURLBytes = 8 << 10
+	// maxEntries bounds the number of params, and of headers.
+	maxEntries = 100
+	// maxEntryBytes bounds one param or header, name and value together.
+	maxEntryBytes = 8 << 10
+	// maxEntriesBytes bounds all params and headers together.
+	maxEntriesBytes = 64 << 10
+)
 
 func (r *Request) jsValue() map[string]any {
 	params := make(map[string]any, len(r.Params))
@@ -47,12 +61,15 @@ func requestFromJS(v any) (*Request, error) {
 	method, _ := m["method"].(string)
 	r.Method = strings.ToUpper(method)
 	if !Methods[r.Method] {
-		return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.method must be GET, POST, PUT or DELETE, not %q", method)}
+		return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.method must be GET, POST, PUT or DELETE, not %q", clip(method))}
 	}
 	r.URL, _ = m["url"].(string)
+	if len(r.URL) > maxURLBytes {
+		return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.url is %d bytes; the limit is %d", len(r.URL), maxURLBytes)}
+	}
 	u, err := url.Parse(r.URL)
 	if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.url must be an absolute http(s) URL, not %q", r.URL)}
+		return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.url must be an absolute http(s) URL, not %q", clip(r.URL))}
 	}
 	if err := stringMap(m["params"], "request.params", r.Params); err != nil {
 		return nil, err
@@ -60,9 +77,12 @@ func requestFromJS(v any) (*Request, error) {
 	if err := stringMap(m["headers"], "request.headers", r.Headers); err != nil {
 		return nil, err
 	}
+	if n := entriesBytes(r.Params) + entriesBytes(r.Headers); n > maxEntriesBytes {
+		return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.params and request.headers are %d bytes together; the limit is %d", n, maxEntriesBytes)}
+	}
 	for k := range r.Headers {
 		if !validHeaderName(k) {
-			return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.headers: %q is not a valid header name", k)}
+			return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.headers: %q is not a valid header name", clip(k))}
 		}
 	}
 	r.Body = m["body"]
@@ -85,6 +105,9 @@ func stringMap(v any, field string, into map[string]string) error {
 	if !ok {
 		return &Error{Kind: KindResult, Message: fmt.Sprintf("%s must be an object of strings, not %s", field, jsType(v))}
 	}
+	if len(m) > maxEntries {
+		return &Error{Kind: KindResult, Message: fmt.Sprintf("%s has %d entries; the limit is %d", field, len(m), maxEntries)}
+	}
 	for k, val := range m {
 		switch x := val.(type) {
 		case string:
@@ -98,10 +121,34 @@ func stringMap(v any, field string, into map[string]string) error {
 		case nil:
 			// null or undefined removes the entry.
 		default:
-			return &Error{Kind: KindResult, Message: fmt.Sprintf("%s.%s must be a string, not %s", field, k, jsType(val))}
+			return &Error{Kind: KindResult, Message: fmt.Sprintf("%s.%s must be a string, not %s", field, clip(k), jsType(val))}
+		}
+		if n := len(k) + len(into[k]); n > maxEntryBytes {
+			return &Error{Kind: KindResult, Message: fmt.Sprintf("%s.%s is %d bytes, name and value; the limit is %d", field, clip(k), n, maxEntryBytes)}
 		}
 	}
 	return nil
+}
+
+func entriesBytes(m map[string]string) int {
+	n := 0
+	for k, v := range m {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// clip shortens what a script chose, for quoting in an error message.
+func clip(s string) string {
+	return clipTo(s, 64)
+}
+
+// clipTo shortens s to about limit bytes.
+func clipTo(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	return strings.ToValidUTF8(s[:limit], "") + "…"
 }
 
 func jsType(v any) string {

@@ -89,8 +89,17 @@ func mappedBytes() int64 {
 	return int64(mappedSample[0].Value.Uint64())
 }
 
+// maxMessageBytes bounds an error's message, which quotes what a script
+// threw, so that the result frame stays within its bound.
+const maxMessageBytes = 4 << 10
+
 func runJob(ev *evaluator, job *wireJob) (res wireResult) {
 	res.ID = job.ID
+	defer func() {
+		if res.Err != nil {
+			res.Err.Message = clipTo(res.Err.Message, maxMessageBytes)
+		}
+	}()
 	defer func() {
 		// goja reports script errors as values; a panic is a bug in the
 		// engine, and costs this run only.

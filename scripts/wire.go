@@ -95,15 +95,22 @@ func fromWire(w *wireRequest, decodeBody bool) (*Request, error) {
 func writeFrame(w *bufio.Writer, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return err
+		return fmt.Errorf("scripts: encode frame: %w", err)
 	}
+	return writeRawFrame(w, raw)
+}
+
+// writeRawFrame writes raw, a JSON value, as one frame; the caller flushes.
+func writeRawFrame(w *bufio.Writer, raw []byte) error {
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(raw)))
 	if _, err := w.Write(n[:]); err != nil {
-		return err
+		return fmt.Errorf("scripts: write frame: %w", err)
 	}
-	_, err = w.Write(raw)
-	return err
+	if _, err := w.Write(raw); err != nil {
+		return fmt.Errorf("scripts: write frame: %w", err)
+	}
+	return nil
 }
 
 // readFrame reads one frame into v, refusing frames over limit.
