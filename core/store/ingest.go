@@ -403,16 +403,15 @@ func (in *Ingester) touchConversations(ctx context.Context, items []IngestItem, 
 }
 
 // messageActivity is the time a message counts for in its conversation's
-// last activity: its sentAt, but never later than when it was received (or
-// now), so a sender's clock, or a sentAt in the year 2999, cannot pin a
-// conversation to the top of the list.
+// last activity: its sentAt, as the sender gave it (the conversation's
+// lastMessageAt shows it), or when it was received if it has none.
 func messageActivity(it *IngestItem, now time.Time) time.Time {
-	at, limit := it.Message.SentAt, it.ReceivedAt
-	if limit.IsZero() || limit.After(now) {
-		limit = now
+	at := it.Message.SentAt
+	if at.IsZero() {
+		at = it.ReceivedAt
 	}
-	if at.IsZero() || at.After(limit) {
-		at = limit
+	if at.IsZero() {
+		at = now
 	}
 	return activityTime(at)
 }
