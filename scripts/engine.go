@@ -351,7 +351,7 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 	defer cancel()
 	w.ID = e.nextID.Add(1)
 	j := &job{ctx: ctx, wire: w, done: make(chan wireResult, 1)}
-	key := sha256.Sum256([]byte(w.Script))
+	key := suspectKey(ctx, w.Script)
 	l := e.regular
 	if until, ok := e.suspects.Get(key); ok && time.Now().Before(until) {
 		l = e.suspect
@@ -361,6 +361,28 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 		e.suspects.Add(key, time.Now().Add(suspectFor))
 	}
 	return res
+}
+
+type ownerKey struct{}
+
+// WithOwner names who runs the scripts called with ctx (the workspace): a
+// script that hits a limit is suspect for its owner only, so running
+// someone else's script text on a hostile event cannot slow that
+// workspace's runs.
+func WithOwner(ctx context.Context, owner string) context.Context {
+	return context.WithValue(ctx, ownerKey{}, owner)
+}
+
+// suspectKey identifies a script of one owner in the suspect list.
+func suspectKey(ctx context.Context, src string) [sha256.Size]byte {
+	owner, _ := ctx.Value(ownerKey{}).(string)
+	h := sha256.New()
+	h.Write([]byte(owner))
+	h.Write([]byte{0})
+	h.Write([]byte(src))
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	return key
 }
 
 func (e *Engine) wait(ctx context.Context, l *lane, j *job) wireResult {

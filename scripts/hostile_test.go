@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -321,5 +322,42 @@ func TestRunBound(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestSuspicionIsPerOwner: a workspace that makes a script hit a limit (by
+// giving it a hostile event) puts that script in the suspect lane for
+// itself only; another workspace running the same text keeps the regular
+// runners and is never refused as busy.
+func TestSuspicionIsPerOwner(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 50 * time.Millisecond})
+	const src = `function transform(request, event) { if (event.bomb) { for (;;) {} } return request; }`
+	ctx := context.Background()
+	attacker, victim := WithOwner(ctx, "workspace-a"), WithOwner(ctx, "workspace-b")
+	var se *Error
+	if res := e.Run(attacker, src, baseRequest(), map[string]any{"bomb": true}); !errors.As(res.Err, &se) || se.Kind != KindTimeout {
+		t.Fatalf("bomb: %v, want a time limit error", res.Err)
+	}
+	var wg sync.WaitGroup
+	var busy, failed atomic.Int32
+	for range 40 {
+		wg.Go(func() {
+			res := e.Run(victim, src, baseRequest(), map[string]any{})
+			switch {
+			case res.Err != nil && strings.Contains(res.Err.Error(), "busy"):
+				busy.Add(1)
+			case res.Err != nil:
+				failed.Add(1)
+				t.Errorf("victim run: %v", res.Err)
+			}
+		})
+	}
+	wg.Wait()
+	if busy.Load() > 0 {
+		t.Errorf("%d of 40 runs of another workspace were refused as busy: the script's suspicion crossed workspaces", busy.Load())
+	}
+	// The attacker's own runs of it stay in the suspect lane.
+	if _, ok := e.suspects.Get(suspectKey(attacker, src)); !ok {
+		t.Error("the script is not suspect for the workspace that made it hit a limit")
 	}
 }

@@ -475,7 +475,7 @@ func (w *Worker) prepareIntegration(ctx context.Context, d store.ClaimedDelivery
 			return nil, false, &sendError{err: errors.New("transform: too many of the workspace's transforms in flight"), busy: true}
 		}
 		runCtx, cancel := context.WithTimeout(ctx, transformWait(w.opts.TransformTimeout))
-		res := w.engine.Run(runCtx, src, req, stringMapAny(vars))
+		res := w.engine.Run(scripts.WithOwner(runCtx, d.WorkspaceID), src, req, stringMapAny(vars))
 		cancel()
 		release()
 		// The transform saw the real credentials; what it printed or threw

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/delivery"
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/scripts"
 )
 
 // signingOverlap is how long the previous signing secret keeps signing after a rotation.
@@ -167,7 +168,7 @@ func (s *Server) createIntegration(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	deliveryCfg, err := s.validDelivery(c.Request.Context(), req.Delivery, nil)
+	deliveryCfg, err := s.validDelivery(scripts.WithOwner(c.Request.Context(), workspace(c)), req.Delivery, nil)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -262,7 +263,7 @@ func (s *Server) updateIntegration(c *gin.Context) {
 		return
 	}
 	if req.Delivery != nil {
-		d, err := s.validDelivery(c.Request.Context(), req.Delivery, current.Delivery)
+		d, err := s.validDelivery(scripts.WithOwner(c.Request.Context(), workspace(c)), req.Delivery, current.Delivery)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -411,7 +412,7 @@ func (s *Server) testTransform(c *gin.Context) {
 	// The event may be flat ({"contact.name": …}) or nested ({"contact": {"name": …}});
 	// keys that are not variables reach the script, not the templates.
 	delivery.FlattenEvent(req.Event, vars)
-	c.JSON(http.StatusOK, delivery.DryRun(c.Request.Context(), s.Engine, &target, script, vars))
+	c.JSON(http.StatusOK, delivery.DryRun(scripts.WithOwner(c.Request.Context(), workspace(c)), s.Engine, &target, script, vars))
 }
 
 // notFoundAs names the missing object in a 404.
