@@ -17,14 +17,7 @@ import (
 func TestReleaseHeadsRepairsAWrongHold(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		s, err := Open(ctx, url, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		s := openMigrated(t, url)
 		now := time.Now().UTC()
 		for i, id := range []string{NewID(), NewID(), NewID()} {
 			key := "k:a"
@@ -61,14 +54,7 @@ func TestHoldsReleasedAfterCommit(t *testing.T) {
 		t.Skip("needs PostgreSQL: SQLite runs one write transaction at a time")
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, url, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openMigrated(t, url)
 	for _, writerFirst := range []bool{true, false} {
 		key := fmt.Sprintf("k:%v", writerFirst)
 		now := time.Now().UTC()
@@ -134,14 +120,7 @@ func TestReleaseAfterCommitOutlivesTheRequest(t *testing.T) {
 		t.Skip("needs PostgreSQL: on SQLite the release happens inside the transaction")
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, url, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openMigrated(t, url)
 	now := time.Now().UTC()
 	key := "k:gone:" + NewID()
 	row := deliveryRow{ID: NewID(), WorkspaceID: "w", IntegrationID: "i", EventType: "message", Payload: "{}", TargetType: domain.TargetSubscription,
@@ -162,4 +141,18 @@ func TestReleaseAfterCommitOutlivesTheRequest(t *testing.T) {
 		}
 	}
 	t.Fatalf("the head stayed held after a release with an ended context (claimed %d others)", len(ds))
+}
+
+// openMigrated opens and migrates the store at url, closed when the test ends.
+func openMigrated(t *testing.T, url string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

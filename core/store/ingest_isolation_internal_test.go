@@ -20,14 +20,7 @@ import (
 func TestIngestIsolatesAFailingItem(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		s, err := Open(ctx, url, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		s := openMigrated(t, url)
 		storetest.PoisonMessages(t, url)
 		var ints [2]domain.Integration
 		for i, name := range []string{"hostile", "victim"} {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -16,14 +15,7 @@ import (
 func TestRecordAttemptsIsolatesARefusedOutcome(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		s, err := Open(ctx, url, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if err := s.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		s := openMigrated(t, url)
 		if strings.HasPrefix(url, "sqlite://") {
 			storetest.Exec(t, url, `CREATE TRIGGER poison BEFORE INSERT ON delivery_attempts FOR EACH ROW
 				WHEN (NEW.error = 'poison') BEGIN SELECT RAISE(ABORT, 'poisoned attempt'); END`)
