@@ -88,10 +88,10 @@ type Worker struct {
 
 	mu      sync.Mutex
 	targets map[string]chan struct{}
-	// transforms counts transform runs in flight per workspace; an entry
-	// goes when its count drops to zero, so the map holds at most
-	// Concurrency entries.
-	transforms map[string]int
+	// transforms holds each workspace's transform slots while a sender
+	// uses or waits for one; an entry goes when no sender does, so the map
+	// holds at most Concurrency entries.
+	transforms map[string]*transformSlots
 
 	secrets *cache.TTL[store.SigningSecrets]
 	subs    *cache.TTL[subscriptionTarget]
@@ -135,7 +135,7 @@ func NewWorker(s *store.Store, p *Planner, engine *scripts.Engine, log *slog.Log
 		wake:    make(chan struct{}, 1),
 		targets: map[string]chan struct{}{},
 
-		transforms: map[string]int{},
+		transforms: map[string]*transformSlots{},
 		secrets:    cache.NewTTL[store.SigningSecrets](time.Second, 10_000),
 		subs:       cache.NewTTL[subscriptionTarget](time.Second, 10_000),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -379,20 +379,50 @@ func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) (store.At
 	return o, true
 }
 
-// acquireTransform takes one of the workspace's transform slots, if one is free.
+// transformSlots are one workspace's transform runs in flight.
+type transformSlots struct {
+	sem   chan struct{}
+	users int // senders holding or waiting for a slot
+}
+
+// slotWait is how long a sender waits for a slot of its workspace before it
+// puts the delivery back: long enough that fast scripts never give one
+// back, short enough that a workspace whose scripts stall holds few senders.
+const slotWait = 50 * time.Millisecond
+
+// acquireTransform takes one of the workspace's transform slots, waiting
+// slotWait at most.
 func (w *Worker) acquireTransform(workspaceID string) (func(), bool) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.transforms[workspaceID] >= w.opts.WorkspaceTransforms {
-		return nil, false
+	sl := w.transforms[workspaceID]
+	if sl == nil {
+		sl = &transformSlots{sem: make(chan struct{}, w.opts.WorkspaceTransforms)}
+		w.transforms[workspaceID] = sl
 	}
-	w.transforms[workspaceID]++
-	return func() {
+	sl.users++
+	w.mu.Unlock()
+	leave := func() {
 		w.mu.Lock()
 		defer w.mu.Unlock()
-		if w.transforms[workspaceID]--; w.transforms[workspaceID] <= 0 {
+		if sl.users--; sl.users == 0 {
 			delete(w.transforms, workspaceID)
 		}
+	}
+	select {
+	case sl.sem <- struct{}{}:
+	default:
+		t := time.NewTimer(slotWait)
+		defer t.Stop()
+		select {
+		case sl.sem <- struct{}{}:
+		case <-t.C:
+			leave()
+			return nil, false
+		}
+	}
+	return func() {
+		<-sl.sem
+		leave()
 	}, true
 }
 
