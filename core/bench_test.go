@@ -35,31 +35,13 @@ func BenchmarkDeliveries(b *testing.B) {
 }
 
 func benchDeliveries(b *testing.B, dbURL string) {
-	var got atomic.Int64
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		got.Add(1)
-	}))
-	defer recv.Close()
-
-	cfg := &config.Config{
-		Addr: "127.0.0.1:0", DatabaseURL: dbURL, PluginDir: b.TempDir(), AllowPrivateTargets: true,
-		RetrySchedule: []time.Duration{0, time.Second}, LogFormat: "text", ShutdownTimeout: 10 * time.Second,
-		MaxBodyBytes: 1 << 20, DeliveryConcurrency: 64, DeliveryTimeout: 5 * time.Second,
-		DeliveryTargetConcurrency: 64, TransformTimeout: 100 * time.Millisecond,
-	}
-	ctx := context.Background()
-	app, err := core.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := app.Store
-	ws, _ := st.EnsureWorkspace(ctx, "bench")
+	db := newDeliveryBench(b, dbURL)
+	ctx, st, ws := context.Background(), db.st, db.ws
 	in, err := st.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "b", Kind: "custom", Status: domain.StatusActive}, store.IntegrationSecrets{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.CreateSubscription(ctx, domain.Subscription{WorkspaceID: ws.ID, URL: recv.URL, Enabled: true,
+	if _, err := st.CreateSubscription(ctx, domain.Subscription{WorkspaceID: ws.ID, URL: db.recv.URL, Enabled: true,
 		SubscribedEvents: []string{domain.SubscribeMessages}}, auth.NewSigningSecret()); err != nil {
 		b.Fatal(err)
 	}
@@ -75,20 +57,66 @@ func benchDeliveries(b *testing.B, dbURL string) {
 			b.Fatal(err)
 		}
 	}
-	b.ResetTimer()
-	start := time.Now()
-	if err := app.Start(); err != nil {
+	db.run(b)
+}
+
+// deliveryBench is a hub, not yet started, and a receiver on loopback that
+// counts what it gets.
+type deliveryBench struct {
+	app  *core.App
+	st   *store.Store
+	ws   domain.Workspace
+	recv *httptest.Server
+	got  atomic.Int64
+}
+
+func newDeliveryBench(b *testing.B, dbURL string) *deliveryBench {
+	db := &deliveryBench{}
+	db.recv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		db.got.Add(1)
+	}))
+	b.Cleanup(db.recv.Close)
+	cfg := &config.Config{
+		Addr: "127.0.0.1:0", DatabaseURL: dbURL, PluginDir: b.TempDir(), AllowPrivateTargets: true,
+		RetrySchedule: []time.Duration{0, time.Second}, LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+		MaxBodyBytes: 1 << 20, DeliveryConcurrency: 64, DeliveryTimeout: 5 * time.Second,
+		DeliveryTargetConcurrency: 64, TransformTimeout: 100 * time.Millisecond, TransformMemoryMB: 256, TransformRunners: 2,
+	}
+	ctx := context.Background()
+	app, err := core.New(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
 		b.Fatal(err)
 	}
-	for got.Load() < int64(b.N) {
+	db.app, db.st = app, app.Store
+	if db.ws, err = db.st.EnsureWorkspace(ctx, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// run starts the hub with the timer and reports deliveries/s once the
+// receiver has b.N of them.
+func (db *deliveryBench) run(b *testing.B) {
+	ctx := context.Background()
+	b.ResetTimer()
+	start := time.Now()
+	if err := db.app.Start(); err != nil {
+		b.Fatal(err)
+	}
+	for db.got.Load() < int64(b.N) {
 		time.Sleep(time.Millisecond)
+		if time.Since(start) > time.Minute {
+			ds, _, _ := db.st.Deliveries(ctx, db.ws.ID, store.DeliveryFilter{Status: domain.DeliveryFailed}, domain.Page{Limit: 1})
+			b.Fatalf("%d of %d delivered after a minute; failed: %+v", db.got.Load(), b.N, ds)
+		}
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	app.Shutdown(sctx)
+	db.app.Shutdown(sctx)
 }
 
 // BenchmarkTargetDeliveries measures deliveries to an integration's own
@@ -108,27 +136,9 @@ func BenchmarkTargetDeliveries(b *testing.B) {
 }
 
 func benchTargetDeliveries(b *testing.B, dbURL, script string) {
-	var got atomic.Int64
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		got.Add(1)
-	}))
-	defer recv.Close()
-
-	cfg := &config.Config{
-		Addr: "127.0.0.1:0", DatabaseURL: dbURL, PluginDir: b.TempDir(), AllowPrivateTargets: true,
-		RetrySchedule: []time.Duration{0, time.Second}, LogFormat: "text", ShutdownTimeout: 10 * time.Second,
-		MaxBodyBytes: 1 << 20, DeliveryConcurrency: 64, DeliveryTimeout: 5 * time.Second,
-		DeliveryTargetConcurrency: 64, TransformTimeout: 100 * time.Millisecond, TransformMemoryMB: 256, TransformRunners: 2,
-	}
-	ctx := context.Background()
-	app, err := core.New(ctx, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
-	st := app.Store
-	ws, _ := st.EnsureWorkspace(ctx, "bench")
-	target, _ := json.Marshal(map[string]any{"method": "POST", "url": recv.URL + "/replies/<<conversationId>>",
+	db := newDeliveryBench(b, dbURL)
+	ctx, st, ws := context.Background(), db.st, db.ws
+	target, _ := json.Marshal(map[string]any{"method": "POST", "url": db.recv.URL + "/replies/<<conversationId>>",
 		"body": []map[string]string{{"key": "text", "type": "variable", "value": "content"}}, "transform": script})
 	in, err := st.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "b", Kind: "custom", Status: domain.StatusActive,
 		Delivery: target}, store.IntegrationSecrets{SigningSecret: auth.NewSigningSecret()})
@@ -175,24 +185,7 @@ func benchTargetDeliveries(b *testing.B, dbURL, script string) {
 			b.Fatal(err)
 		}
 	}
-	b.ResetTimer()
-	start := time.Now()
-	if err := app.Start(); err != nil {
-		b.Fatal(err)
-	}
-	for got.Load() < int64(b.N) {
-		time.Sleep(time.Millisecond)
-		if time.Since(start) > time.Minute {
-			ds, _, _ := st.Deliveries(ctx, ws.ID, store.DeliveryFilter{Status: domain.DeliveryFailed}, domain.Page{Limit: 1})
-			b.Fatalf("%d of %d delivered after a minute; failed: %+v", got.Load(), b.N, ds)
-		}
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
-	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	app.Shutdown(sctx)
+	db.run(b)
 }
 
 // BenchmarkEndToEnd sends b.N inbound custom-webhook messages at a steady
