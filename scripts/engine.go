@@ -263,7 +263,7 @@ func memoryLimitError(l Limits) *Error {
 var (
 	errCancelled   = &Error{Kind: KindCancelled, Message: "transform was cancelled"}
 	errClosed      = &Error{Kind: KindUnavailable, Message: "transform engine is shut down"}
-	errSuspectBusy = &Error{Kind: KindUnavailable, Message: "transform sandbox busy: this script recently hit a limit"}
+	errSuspectBusy = &Error{Kind: KindUnavailable, Message: "transform sandbox busy: this script recently hit a limit, or too many scripts are being tried; try again shortly"}
 	// errPastBound is the cause of a run's context ending at runBound.
 	errPastBound = errors.New("scripts: run bound passed")
 )
@@ -353,7 +353,7 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 	j := &job{ctx: ctx, wire: w, done: make(chan wireResult, 1)}
 	key := suspectKey(ctx, w.Script)
 	l := e.regular
-	if until, ok := e.suspects.Get(key); ok && time.Now().Before(until) {
+	if until, ok := e.suspects.Get(key); ok && time.Now().Before(until) || w.Check || ctx.Value(interactiveKey{}) != nil {
 		l = e.suspect
 	}
 	res := e.wait(ctx, l, j)
@@ -364,6 +364,18 @@ func (e *Engine) do(ctx context.Context, w wireJob) wireResult {
 }
 
 type ownerKey struct{}
+
+type interactiveKey struct{}
+
+// Interactive marks runs that someone is waiting on (a transform test over
+// the API). Like Check, which proves a script before it is saved, they run
+// in the suspect lane, never beside deliveries: their scripts are neither
+// saved nor proven, and anyone with an admin token can send one after
+// another. When that lane is busy they are refused at once, as a temporary
+// error, rather than queue.
+func Interactive(ctx context.Context) context.Context {
+	return context.WithValue(ctx, interactiveKey{}, true)
+}
 
 // WithOwner names who runs the scripts called with ctx (the workspace): a
 // script that hits a limit is suspect for its owner only, so running

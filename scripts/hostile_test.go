@@ -361,3 +361,54 @@ func TestSuspicionIsPerOwner(t *testing.T) {
 		t.Error("the script is not suspect for the workspace that made it hit a limit")
 	}
 }
+
+// TestInteractiveRunsStayOffDeliveryRunners: a flood of transform tests,
+// each a new script that stalls, never holds up the runs deliveries make;
+// the flood is refused as busy instead.
+func TestInteractiveRunsStayOffDeliveryRunners(t *testing.T) {
+	e := newTestEngine(t, Limits{Timeout: 50 * time.Millisecond})
+	ctx := context.Background()
+	const good = `function transform(request) { return request; }`
+	if res := e.Run(ctx, good, baseRequest(), nil); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	stop := make(chan struct{})
+	var flood sync.WaitGroup
+	var n atomic.Int64
+	for range 16 {
+		flood.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				src := fmt.Sprintf("function transform(request) { var s = %d; for (;;) {} }", n.Add(1))
+				e.Run(Interactive(ctx), src, baseRequest(), nil)
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+	var slow, failed int
+	var worst time.Duration
+	for deadline := time.Now().Add(1500 * time.Millisecond); time.Now().Before(deadline); {
+		start := time.Now()
+		res := e.Run(ctx, good, baseRequest(), nil)
+		took := time.Since(start)
+		worst = max(worst, took)
+		if res.Err != nil {
+			failed++
+			t.Errorf("delivery run: %v", res.Err)
+		}
+		if took >= e.limits.killAfter() {
+			slow++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	flood.Wait()
+	t.Logf("%d stalling transform tests sent; slowest delivery run %s", n.Load(), worst.Round(time.Millisecond))
+	if slow > 0 || failed > 0 {
+		t.Errorf("%d delivery runs waited out a kill deadline and %d failed beside the flood of transform tests", slow, failed)
+	}
+}

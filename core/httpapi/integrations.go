@@ -412,7 +412,8 @@ func (s *Server) testTransform(c *gin.Context) {
 	// The event may be flat ({"contact.name": …}) or nested ({"contact": {"name": …}});
 	// keys that are not variables reach the script, not the templates.
 	delivery.FlattenEvent(req.Event, vars)
-	c.JSON(http.StatusOK, delivery.DryRun(scripts.WithOwner(c.Request.Context(), workspace(c)), s.Engine, &target, script, vars))
+	ctx := scripts.Interactive(scripts.WithOwner(c.Request.Context(), workspace(c)))
+	c.JSON(http.StatusOK, delivery.DryRun(ctx, s.Engine, &target, script, vars))
 }
 
 // notFoundAs names the missing object in a 404.
