@@ -38,10 +38,10 @@ func (s *Store) Events(ctx context.Context, workspaceID, integrationID string, f
 // plugin or a sender put in it, one entry stays small.
 const maxEventErrorLen = 2 << 10
 
-// EventError is text as the event log stores it: valid UTF-8 without NUL
+// eventError is text as the event log stores it: valid UTF-8 without NUL
 // bytes (which PostgreSQL refuses), cut on a character boundary to at most
 // maxEventErrorLen bytes.
-func EventError(s string) string {
+func eventError(s string) string {
 	return boundText(s, maxEventErrorLen)
 }
 
@@ -65,6 +65,6 @@ func boundText(s string, max int) string {
 
 // BeforeCreate bounds an event's error text, for the events written through GORM.
 func (r *eventRow) BeforeCreate(*gorm.DB) error {
-	r.Error = EventError(r.Error)
+	r.Error = eventError(r.Error)
 	return nil
 }

@@ -615,7 +615,7 @@ func (in *Ingester) insertEvents(ctx context.Context, items []IngestItem, result
 		if eventType == "" {
 			eventType = domain.EventMessageReceived
 		}
-		args = append(args, NewID(), items[i].WorkspaceID, items[i].IntegrationID, results[i].Status, eventType, EventError(errs[i]), t)
+		args = append(args, NewID(), items[i].WorkspaceID, items[i].IntegrationID, results[i].Status, eventType, eventError(errs[i]), t)
 		n++
 		if n == maxRowsPerInsert {
 			if err := flush(); err != nil {

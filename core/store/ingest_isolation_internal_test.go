@@ -100,9 +100,9 @@ func TestEventErrorBounded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := EventError(tt.in)
+			got := eventError(tt.in)
 			if len(got) > tt.maxLen || !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
-				t.Errorf("EventError(%.20q) = %.40q (%d bytes), want valid UTF-8 without NUL, at most %d bytes", tt.in, got, len(got), tt.maxLen)
+				t.Errorf("eventError(%.20q) = %.40q (%d bytes), want valid UTF-8 without NUL, at most %d bytes", tt.in, got, len(got), tt.maxLen)
 			}
 		})
 	}
