@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -106,4 +107,103 @@ func TestEchoedCredentialsAreNotKept(t *testing.T) {
 			t.Errorf("want the echoed answer with the credentials masked: %s", body)
 		}
 	})
+}
+
+// TestCredentialsInAnswersAreMasked: whatever shape a target's answer
+// quotes the credentials in (a redirect's Location, a body that reaches
+// past the excerpt, JSON with "/" escaped, URL-encoded), no attempt keeps
+// them, nor any part of them.
+func TestCredentialsInAnswersAreMasked(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		const token = "TOK/SECRET+value_abcdefghijklmnop"
+		target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			switch r.URL.Path {
+			case "/redirect":
+				w.Header().Set("Location", "https://evil.example/?a="+url.QueryEscape(got)+"&b="+got)
+				w.WriteHeader(http.StatusFound)
+			case "/cut": // the token starts 20 bytes before the excerpt ends
+				io.WriteString(w, strings.Repeat("P", 1024-20)+got)
+			case "/escaped":
+				io.WriteString(w, `{"seen":"`+strings.ReplaceAll(got, "/", `\/`)+`"}`)
+			}
+		}))
+		defer target.Close()
+		h := apptest.Start(t, dbURL, apptest.WithRetrySchedule(0, time.Hour))
+		var ids []string
+		for _, path := range []string{"/redirect", "/cut", "/escaped"} {
+			in := h.CreateIntegration(map[string]any{"name": "mask" + path, "kind": "custom",
+				"delivery": map[string]any{"url": target.URL + path, "auth": map[string]any{"type": "bearer", "token": token}}})
+			reply(t, h, startConversation(t, h, in, "mask"+path), "hello")
+			ids = append(ids, in.ID)
+		}
+		var body string
+		apptest.Eventually(t, 10*time.Second, func() error {
+			body = ""
+			for _, id := range ids {
+				ds := deliveries(t, h, "integrationId="+id)
+				if len(ds) != 1 || ds[0].AttemptCount < 1 {
+					return fmt.Errorf("integration %s: %+v", id, ds)
+				}
+				body += string(h.Admin("GET", "/api/deliveries/"+ds[0].ID, nil).Body)
+			}
+			return nil
+		})
+		for _, s := range []string{"TOK/SECRET", `TOK\/SECRET`, `TOK\\/SECRET`, "TOK%2FSECRET", "SECRET+value", "SECRET%2Bvalue"} {
+			if strings.Contains(body, s) {
+				t.Errorf("an attempt keeps %q of the credentials: %s", s, body)
+			}
+		}
+		if !strings.Contains(body, "a redirect to https://evil.example/") || !strings.Contains(body, "PPPP") {
+			t.Errorf("want the redirect and the excerpts, masked: %s", body)
+		}
+	})
+}
+
+// TestStoredSecretsStayWithTheirHost: "********" keeps a stored credential
+// only while the target stays on its host; pointing an integration or a
+// subscription elsewhere needs the credentials themselves.
+func TestStoredSecretsStayWithTheirHost(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	auth := func(token string) map[string]any { return map[string]any{"type": "bearer", "token": token} }
+	in := h.CreateIntegration(map[string]any{"name": "crm", "kind": "custom",
+		"delivery": map[string]any{"url": "https://crm.example/hook", "auth": auth("tok-S3cret")}})
+	for _, tt := range []struct {
+		url, token string
+		want       int
+	}{
+		{"https://attacker.example/hook", "********", http.StatusUnprocessableEntity},
+		{"https://crm.example:8443/hook", "********", http.StatusUnprocessableEntity},
+		{"http://crm.example/hook", "********", http.StatusUnprocessableEntity},
+		{"https://CRM.example/other-path", "********", http.StatusOK},
+		{"https://elsewhere.example/hook", "new-token", http.StatusOK},
+	} {
+		r := h.Admin("PATCH", "/api/integrations/"+in.ID, map[string]any{"delivery": map[string]any{"url": tt.url, "auth": auth(tt.token)}})
+		if r.Status != tt.want {
+			t.Errorf("integration to %s with %s: %d %s, want %d", tt.url, tt.token, r.Status, r.Body, tt.want)
+		}
+	}
+
+	r := h.Admin("POST", "/api/webhooks/", map[string]any{"url": "https://a.example/events", "subscribedEvents": []string{"messages"},
+		"extraHeaders": []map[string]string{{"name": "X-Key", "value": "sub-S3cret"}}})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("subscription: %d %s", r.Status, r.Body)
+	}
+	id := r.Map(t)["id"].(string)
+	masked := []map[string]string{{"name": "X-Key", "value": "********"}}
+	for _, tt := range []struct {
+		body map[string]any
+		want int
+	}{
+		{map[string]any{"url": "https://b.example/events"}, http.StatusUnprocessableEntity},
+		{map[string]any{"url": "https://b.example/events", "extraHeaders": masked}, http.StatusUnprocessableEntity},
+		{map[string]any{"url": "https://a.example/other", "extraHeaders": masked}, http.StatusOK},
+		{map[string]any{"url": "https://a.example/again"}, http.StatusOK},
+		{map[string]any{"url": "https://b.example/events", "extraHeaders": []map[string]string{{"name": "X-Key", "value": "fresh"}}}, http.StatusOK},
+	} {
+		if r := h.Admin("POST", "/api/webhooks/"+id+"/update", tt.body); r.Status != tt.want {
+			t.Errorf("subscription update %v: %d %s, want %d", tt.body, r.Status, r.Body, tt.want)
+		}
+	}
 }

@@ -420,19 +420,47 @@ func (t *Target) SecretValues() []string {
 	case "bearer":
 		v = append(v, "Bearer "+a.Token, a.Token)
 	}
-	out := v[:0]
+	out := make([]string, 0, 6*len(v))
 	for _, s := range v {
 		if s == "" {
 			continue
 		}
 		out = append(out, s)
-		// As JSON.stringify or a JSON body would write it.
-		if b, err := json.Marshal(s); err == nil && string(b[1:len(b)-1]) != s {
-			out = append(out, string(b[1:len(b)-1]))
+		// As JSON.stringify, a JSON body (some escape "/" too) or a URL
+		// would write it.
+		forms := []string{strings.ReplaceAll(s, "/", `\/`), url.QueryEscape(s), url.PathEscape(s)}
+		if b, err := json.Marshal(s); err == nil {
+			forms = append(forms, string(b[1:len(b)-1]), strings.ReplaceAll(string(b[1:len(b)-1]), "/", `\/`))
+		}
+		for _, f := range forms {
+			if f != s && !slices.Contains(out, f) {
+				out = append(out, f)
+			}
 		}
 	}
 	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
+}
+
+// SameOrigin reports whether two target URLs name the same scheme, host and
+// port: stored credentials may follow a URL that changes its path, never one
+// that changes where the request goes.
+func SameOrigin(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "http") {
+			return "80"
+		}
+		return "443"
+	}
+	return strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Hostname(), ub.Hostname()) && port(ua) == port(ub)
 }
 
 // RedactSecrets replaces every occurrence of each secret in s with Redacted.

@@ -477,7 +477,12 @@ func (w *Worker) send(ctx context.Context, d store.ClaimedDelivery, a *domain.At
 	if serr != nil {
 		return false, serr
 	}
-	return false, w.do(ctx, d, out, a)
+	if serr = w.do(ctx, d, out, a); serr != nil && len(out.hidden) > 0 {
+		// What the target or the network said (a redirect's Location, a
+		// malformed header) may quote the credentials back.
+		serr.err = errors.New(RedactSecrets(serr.err.Error(), out.hidden))
+	}
+	return false, serr
 }
 
 func (w *Worker) prepareIntegration(ctx context.Context, d store.ClaimedDelivery, a *domain.Attempt) (*outgoing, bool, *sendError) {
@@ -652,10 +657,25 @@ func (w *Worker) do(ctx context.Context, d store.ClaimedDelivery, out *outgoing,
 		return &sendError{err: fmt.Errorf("request failed: %w", cause), targetFailed: true}
 	}
 	defer resp.Body.Close()
-	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, maxExcerpt))
+	// Read as much past the excerpt as the longest credential, so one that
+	// starts inside the excerpt is masked whole before the excerpt is cut.
+	extra := 0
+	if len(out.hidden) > 0 {
+		extra = len(out.hidden[0])
+		for _, h := range out.hidden {
+			extra = max(extra, len(h))
+		}
+	}
+	excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, int64(maxExcerpt+extra)))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	a.StatusCode = resp.StatusCode
 	a.ResponseExcerpt = RedactSecrets(validUTF8(excerpt), out.hidden)
+	if n := maxExcerpt; len(a.ResponseExcerpt) > n {
+		for n > 0 && !utf8.RuneStart(a.ResponseExcerpt[n]) {
+			n--
+		}
+		a.ResponseExcerpt = a.ResponseExcerpt[:n]
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}

@@ -134,12 +134,14 @@ func (s *Server) validDelivery(ctx context.Context, raw json.RawMessage, old jso
 		return nil, err
 	}
 	if len(old) > 0 {
-		if prev, err := delivery.ParseTarget(old, nil, nil); err == nil {
+		// Stored secrets never follow the target to another host: they must
+		// be sent again, as themselves.
+		if prev, err := delivery.ParseTarget(old, nil, nil); err == nil && delivery.SameOrigin(t.URL, prev.URL) {
 			t.KeepSecrets(prev)
 		}
 	}
 	if t.HasRedacted() {
-		return nil, errInvalid("delivery.auth: send the secret itself; %q only keeps a secret already stored", delivery.Redacted)
+		return nil, errInvalid("delivery.auth: send the secret itself; %q only keeps a secret already stored for the same host", delivery.Redacted)
 	}
 	return json.Marshal(t)
 }

@@ -209,15 +209,27 @@ func (s *Server) updateSubscription(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if u.ExtraHeaders != nil {
+	if u.ExtraHeaders != nil || u.URL != nil {
 		old, err := s.Store.Subscription(c.Request.Context(), workspace(c), c.Param("a"))
 		if err != nil {
 			s.fail(c, notFoundAs(err, "webhook"))
 			return
 		}
-		if err := keepHeaderValues(*u.ExtraHeaders, old.ExtraHeaders); err != nil {
-			s.fail(c, err)
-			return
+		stored := old.ExtraHeaders
+		if u.URL != nil && !delivery.SameOrigin(*u.URL, old.URL) {
+			// Stored header values never follow the subscription to
+			// another host: they must be sent again, as themselves.
+			if u.ExtraHeaders == nil && slices.ContainsFunc(old.ExtraHeaders, func(h domain.Header) bool { return h.Value != "" }) {
+				s.fail(c, errInvalid("extraHeaders: the url now names another host; send the header values again"))
+				return
+			}
+			stored = nil
+		}
+		if u.ExtraHeaders != nil {
+			if err := keepHeaderValues(*u.ExtraHeaders, stored); err != nil {
+				s.fail(c, err)
+				return
+			}
 		}
 	}
 	sub, err := s.Store.UpdateSubscription(c.Request.Context(), workspace(c), c.Param("a"), u)
