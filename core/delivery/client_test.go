@@ -361,3 +361,17 @@ func TestCheckURLHostForms(t *testing.T) {
 		})
 	}
 }
+
+// TestDNSErrorHidesResolver: a failed lookup becomes the attempt's error
+// without the hub's name server.
+func TestDNSErrorHidesResolver(t *testing.T) {
+	client := newHTTPClient(NewGuard(false), 2*time.Second, fakeResolver(t, nil))
+	_, err := client.Get("https://hook.switchboard.invalid/x")
+	if err == nil {
+		t.Fatal("a name that does not resolve was reached")
+	}
+	msg := unwrapURLError(err).Error()
+	if strings.Contains(msg, " on ") || !strings.Contains(msg, "lookup hook.switchboard.invalid: no such host") {
+		t.Errorf("error = %q, want the lookup without the name server", msg)
+	}
+}
