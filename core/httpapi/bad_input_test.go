@@ -50,6 +50,7 @@ func TestBadInboundInput(t *testing.T) {
 				badCase{name: "escaped NUL in " + field, body: body(field, `"a\u0000b"`), wantError: field + ": contains a NUL byte"},
 				badCase{name: "invalid UTF-8 in " + field, body: body(field, "\"a\xff\xfeb\""), wantError: field + ": invalid UTF-8"},
 				badCase{name: "truncated UTF-8 in " + field, body: body(field, "\"caf\xc3\""), wantError: field + ": invalid UTF-8"},
+				badCase{name: "lone surrogate escape in " + field, body: body(field, `"a\ud800b"`), wantError: field + ": invalid UTF-8"},
 			)
 		}
 		tests = append(tests,
@@ -156,6 +157,8 @@ func TestBadAdminInput(t *testing.T) {
 			{"integration name with escaped NUL", "POST", "/api/integrations", `{"name":"a\u0000b","kind":"custom"}`, "name: contains a NUL byte"},
 			{"integration name with raw NUL", "POST", "/api/integrations", "{\"name\":\"a\x00b\",\"kind\":\"custom\"}", "name: contains a NUL byte"},
 			{"integration name with invalid UTF-8", "POST", "/api/integrations", "{\"name\":\"a\xffb\",\"kind\":\"custom\"}", "name: invalid UTF-8"},
+			{"integration name with a lone surrogate escape", "POST", "/api/integrations", `{"name":"\ud800","kind":"custom"}`, "name: invalid UTF-8"},
+			{"reply content with a lone low surrogate escape", "POST", "/api/conversations/" + conv + "/messages", `{"content":"hi\udc00"}`, "content: invalid UTF-8"},
 			{"integration kind with NUL", "POST", "/api/integrations", `{"name":"x","kind":"custom\u0000"}`, "kind: contains a NUL byte"},
 			{"rename with NUL", "PATCH", "/api/integrations/" + in.ID, `{"name":"\u0000"}`, "name: contains a NUL byte"},
 			{"delivery header with NUL", "PATCH", "/api/integrations/" + in.ID, `{"delivery":{"method":"POST","url":"http://127.0.0.1:9/x","headers":[{"key":"X-A","type":"text","value":"\u0000"}]}}`, "delivery.headers[0].value: contains a NUL byte"},
