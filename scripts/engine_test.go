@@ -124,6 +124,7 @@ func TestRunErrors(t *testing.T) {
 		{"bad method", "function transform(r, e) { r.method = 'PATCH'; return r; }", KindResult, 0, "method"},
 		{"relative url", "function transform(r, e) { r.url = '/x'; return r; }", KindResult, 0, "url"},
 		{"bad header name", "function transform(r, e) { r.headers['a b'] = 'x'; return r; }", KindResult, 0, "header"},
+		{"header value with CR/LF", "function transform(r, e) { r.headers['X-A'] = 'a\\r\\nX-B: c'; return r; }", KindResult, 0, "request.headers.X-A: not a valid HTTP header value"},
 		{"object header", "function transform(r, e) { r.headers.x = {}; return r; }", KindResult, 0, "request.headers.x"},
 		{"recursion", "function f(n) { return f(n + 1) + 1; }\nfunction transform(r, e) { return f(0); }", KindException, 0, "call stack"},
 		{"body too large", "function transform(r, e) { r.body = 'x'.repeat(2 << 20); return r; }", KindResult, 0, "limit"},

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Request is the HTTP request a delivery sends, as a transform sees it.
@@ -80,9 +82,12 @@ func requestFromJS(v any) (*Request, error) {
 	if n := entriesBytes(r.Params) + entriesBytes(r.Headers); n > maxEntriesBytes {
 		return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.params and request.headers are %d bytes together; the limit is %d", n, maxEntriesBytes)}
 	}
-	for k := range r.Headers {
+	for k, v := range r.Headers {
 		if !validHeaderName(k) {
 			return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.headers: %q is not a valid header name", clip(k))}
+		}
+		if !httpguts.ValidHeaderFieldValue(v) {
+			return nil, &Error{Kind: KindResult, Message: fmt.Sprintf("request.headers.%s: not a valid HTTP header value (CR, LF or another control byte)", clip(k))}
 		}
 	}
 	r.Body = m["body"]

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"time"
@@ -38,4 +39,23 @@ func newHTTPClient(g *Guard, timeout time.Duration, resolver *net.Resolver) *htt
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// withoutResolver drops the name server from a DNS error ("lookup x on
+// 10.0.0.53:53: no such host" becomes "lookup x: no such host"): an
+// attempt's error is shown to the workspace, the hub's network is not.
+func withoutResolver(err error) error {
+	var de *net.DNSError
+	if !errors.As(err, &de) || de.Server == "" {
+		return err
+	}
+	clean := *de
+	clean.Server = ""
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err == error(de) {
+		op := *oe
+		op.Err = &clean
+		return &op
+	}
+	return &clean
 }

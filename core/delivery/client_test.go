@@ -305,3 +305,73 @@ func TestCheckURL(t *testing.T) {
 		t.Error("nil guard took an ftp URL")
 	}
 }
+
+// TestCheckURLHostForms refuses hosts a resolver may read as an address
+// other than the one written, and impossible ports, with or without the
+// flag; the refused addresses stay refused once normalised.
+func TestCheckURLHostForms(t *testing.T) {
+	for _, tt := range []struct {
+		name, url string
+		want      string // "" for accepted, "private" for ErrPrivateTarget, else a part of the message
+	}{
+		{"decimal", "https://2130706433/", "host 2130706433 is not a valid host name or IP address"},
+		{"hex octet", "https://0x7f.0.0.1/", "not a valid host"},
+		{"octal number", "https://017700000001/", "not a valid host"},
+		{"short form", "https://127.1/", "not a valid host"},
+		{"hex number", "https://0x7f000001/", "not a valid host"},
+		{"octal octet", "https://0177.0.0.1/", "not a valid host"},
+		{"three parts", "https://127.0.1/", "not a valid host"},
+		{"leading zeros", "https://127.000.000.001/", "not a valid host"},
+		{"zero", "https://0/", "not a valid host"},
+		{"empty label", "https://1..1.1/", "not a valid host"},
+		{"trailing dot after an IP", "https://10.0.0.1./", "private"},
+		{"ideographic full stops", "https://127。0。0。1/", "private"},
+		{"fullwidth localhost", "https://ＬＯＣＡＬＨＯＳＴ/", "private"},
+		{"bad IDNA", "https://a\u200db.example/", "not a valid host"},
+		{"port zero", "https://1.1.1.1:0/", "port 0 is outside 1–65535"},
+		{"port too big", "https://1.1.1.1:99999/", "port 99999 is outside"},
+		{"public IP", "https://1.1.1.1/", ""},
+		{"public IP trailing dot", "https://1.1.1.1./", ""},
+		{"public IP top port", "https://1.1.1.1:65535/", ""},
+		{"name with digits", "https://1password.example/", ""},
+		{"hex-looking name", "https://0xdead.example/", ""},
+		{"IDN", "https://bücher.example/", ""},
+		{"underscore", "https://my_service.example/", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := NewGuard(false).ValidateURL(tt.url)
+			switch {
+			case tt.want == "":
+				if err != nil {
+					t.Errorf("ValidateURL(%s) = %v, want ok", tt.url, err)
+				}
+			case tt.want == "private":
+				if !errors.Is(err, ErrPrivateTarget) {
+					t.Errorf("ValidateURL(%s) = %v, want ErrPrivateTarget", tt.url, err)
+				}
+			default:
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("ValidateURL(%s) = %v, want %q", tt.url, err, tt.want)
+				}
+				// The form is refused with the flag too.
+				if err := NewGuard(true).ValidateURL(tt.url); err == nil {
+					t.Errorf("with the flag, ValidateURL(%s) accepted", tt.url)
+				}
+			}
+		})
+	}
+}
+
+// TestDNSErrorHidesResolver: a failed lookup becomes the attempt's error
+// without the hub's name server.
+func TestDNSErrorHidesResolver(t *testing.T) {
+	client := newHTTPClient(NewGuard(false), 2*time.Second, fakeResolver(t, nil))
+	_, err := client.Get("https://hook.switchboard.invalid/x")
+	if err == nil {
+		t.Fatal("a name that does not resolve was reached")
+	}
+	msg := unwrapURLError(err).Error()
+	if strings.Contains(msg, " on ") || !strings.Contains(msg, "lookup hook.switchboard.invalid: no such host") {
+		t.Errorf("error = %q, want the lookup without the name server", msg)
+	}
+}

@@ -6,13 +6,16 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"code.dny.dev/ssrf"
+	"golang.org/x/net/idna"
 )
 
 // ErrPrivateTarget refuses a delivery to an address outside the public
@@ -131,9 +134,10 @@ func (g *Guard) control(_, address string, _ syscall.RawConn) error {
 }
 
 // CheckURL validates a target URL before any connection: an absolute http(s)
-// URL with a host; unless private targets are allowed, https, and neither a
-// refused literal address nor a name reserved for this host (localhost).
-// Names are checked again when they are dialled.
+// URL with a host that is a canonical IP address or a valid host name (IDNA,
+// strictly), and a port, if any, in 1–65535; unless private targets are
+// allowed, https, and neither a refused literal address nor a name reserved
+// for this host (localhost). Names are checked again when they are dialled.
 func (g *Guard) CheckURL(u *url.URL) error {
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return fmt.Errorf("url scheme must be https, not %q", u.Scheme)
@@ -141,21 +145,90 @@ func (g *Guard) CheckURL(u *url.URL) error {
 	if u.Host == "" {
 		return errors.New("url has no host")
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %s is outside 1–65535", p)
+		}
+	}
+	ip, name, err := parseHost(u.Hostname(), strings.HasPrefix(u.Host, "["))
+	if err != nil {
+		return err
+	}
 	if g == nil || g.allowPrivate {
 		return nil
 	}
 	if u.Scheme != "https" {
 		return errors.New("url must use https; plain http is allowed only with --allow-private-targets")
 	}
-	host := u.Hostname()
-	if ip, err := netip.ParseAddr(host); err == nil {
+	if ip.IsValid() {
 		return g.CheckAddr(ip)
 	}
-	name := strings.TrimSuffix(strings.ToLower(host), ".")
 	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
 		return ErrPrivateTarget
 	}
 	return nil
+}
+
+// parseHost reads a URL's host as an IP address or as a host name, in
+// lower-case ASCII without one trailing dot. It refuses what a resolver
+// might read as an address other than the one written: a numeric host that
+// is not a dotted-quad IPv4 address in canonical form (2130706433,
+// 0x7f.0.0.1, 0177.0.0.1, 127.1), and a non-ASCII name IDNA refuses.
+// Such names are mapped first, so 127。0。0。1 is read as 127.0.0.1.
+func parseHost(host string, bracketed bool) (netip.Addr, string, error) {
+	bad := fmt.Errorf("host %s is not a valid host name or IP address", host)
+	if bracketed {
+		ip, err := netip.ParseAddr(host)
+		if err != nil || !ip.Is6() {
+			return netip.Addr{}, "", bad
+		}
+		return ip, "", nil
+	}
+	name := strings.TrimSuffix(host, ".")
+	if !isASCII(name) {
+		// As net/http does, only names outside ASCII go through IDNA, so
+		// an ASCII name such as my_service (a container's) still works.
+		var err error
+		if name, err = idna.Lookup.ToASCII(name); err != nil {
+			return netip.Addr{}, "", bad
+		}
+	}
+	if name == "" {
+		return netip.Addr{}, "", bad
+	}
+	name = strings.ToLower(name)
+	if !looksNumeric(name) {
+		return netip.Addr{}, name, nil
+	}
+	ip, err := netip.ParseAddr(name)
+	if err != nil || !ip.Is4() || ip.String() != name {
+		return netip.Addr{}, "", bad
+	}
+	return ip, "", nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// looksNumeric reports a host made only of decimal labels and hexadecimal
+// 0x labels, which resolvers may take for an IPv4 address in some form.
+func looksNumeric(host string) bool {
+	for _, label := range strings.Split(host, ".") {
+		digits := "0123456789"
+		if rest, ok := strings.CutPrefix(label, "0x"); ok {
+			label, digits = rest, "0123456789abcdef"
+		}
+		if strings.Trim(label, digits) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidateURL parses and checks a target URL as an admin typed it. A nil

@@ -11,8 +11,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/switchboardhq/switchboard/scripts"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Variables a template may use, as CONTRACT §5 names them.
@@ -177,18 +179,35 @@ func (t *Target) checkAuth() error {
 		if a.Value == "" {
 			return invalid("delivery.auth.value", "is required for apiKey auth")
 		}
+		if !httpguts.ValidHeaderFieldValue(a.Value) {
+			return invalid("delivery.auth.value", "not a valid HTTP header value")
+		}
 	case "basic":
 		if a.Username == "" {
 			return invalid("delivery.auth.username", "is required for basic auth")
+		}
+		// RFC 7617: neither may hold a control character.
+		if hasControl(a.Username) {
+			return invalid("delivery.auth.username", "must not contain control characters")
+		}
+		if hasControl(a.Password) {
+			return invalid("delivery.auth.password", "must not contain control characters")
 		}
 	case "bearer":
 		if a.Token == "" {
 			return invalid("delivery.auth.token", "is required for bearer auth")
 		}
+		if !httpguts.ValidHeaderFieldValue(a.Token) {
+			return invalid("delivery.auth.token", "not a valid HTTP header value")
+		}
 	default:
 		return invalid("delivery.auth.type", "must be none, apiKey, basic or bearer, not %q", a.Type)
 	}
 	return nil
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
 }
 
 func checkFields(field string, fs []Field, headers bool) error {
@@ -217,6 +236,10 @@ func checkFields(field string, fs []Field, headers bool) error {
 		case "text":
 			if err := checkPlaceholders(at+".value", f.Value); err != nil {
 				return err
+			}
+			// The template itself: a variable's value is checked when sent.
+			if headers && !httpguts.ValidHeaderFieldValue(f.Value) {
+				return invalid(at+".value", "not a valid HTTP header value")
 			}
 		case "variable":
 			name := variableName(f.Value)

@@ -39,6 +39,15 @@ func TestParseTargetValidation(t *testing.T) {
 		{"apiKey without header", `{"url":"https://example.com","auth":{"type":"apiKey","value":"k"}}`, "delivery.auth.header"},
 		{"bearer without token", `{"url":"https://example.com","auth":{"type":"bearer"}}`, "delivery.auth.token"},
 		{"bad transform", `{"url":"https://example.com","transform":"function nope() {}"}`, "delivery.transform"},
+		{"CR/LF in a header value", `{"url":"https://example.com","headers":[{"key":"X-A","type":"text","value":"a\r\nX-Evil: 1"}]}`, "delivery.headers[0].value"},
+		{"LF in a templated header value", `{"url":"https://example.com","headers":[{"key":"X-A","type":"text","value":"<<text>>\n"}]}`, "delivery.headers[0].value"},
+		{"control byte in a header value", `{"url":"https://example.com","headers":[{"key":"X-A","type":"text","value":"a\u0001"}]}`, "delivery.headers[0].value"},
+		{"tab and non-ASCII in a header value", `{"url":"https://example.com","headers":[{"key":"X-A","type":"text","value":"a\tZoë <<text>>"}]}`, ""},
+		{"CR/LF in a bearer token", `{"url":"https://example.com","auth":{"type":"bearer","token":"t\r\nX: y"}}`, "delivery.auth.token"},
+		{"LF in an apiKey value", `{"url":"https://example.com","auth":{"type":"apiKey","header":"X-Key","value":"k\n"}}`, "delivery.auth.value"},
+		{"CR/LF in an apiKey header name", `{"url":"https://example.com","auth":{"type":"apiKey","header":"X-Key\r\nX","value":"k"}}`, "delivery.auth.header"},
+		{"LF in a basic password", `{"url":"https://example.com","auth":{"type":"basic","username":"u","password":"p\n"}}`, "delivery.auth.password"},
+		{"control byte in a basic username", `{"url":"https://example.com","auth":{"type":"basic","username":"u\u007f","password":"p"}}`, "delivery.auth.username"},
 	}
 	compile := func(src string) error {
 		if src == "function nope() {}" {

@@ -717,9 +717,9 @@ func retryAfter(v string) time.Duration {
 func unwrapURLError(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil {
-		return ue.Err
+		err = ue.Err
 	}
-	return err
+	return withoutResolver(err)
 }
 
 // clip bounds text from a target (a header value, a transport error that

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/scripts"
+	"golang.org/x/net/http/httpguts"
 )
 
 type headerJSON struct {
@@ -105,6 +106,9 @@ func (s *Server) validateSubscription(req *subscriptionRequest, create bool) (st
 			seen[lower] = true
 			if h.Value == nil || strings.ContainsAny(*h.Value, "\r\n") {
 				return u, errInvalid("extraHeaders[%d].value is required and must be one line", i)
+			}
+			if !httpguts.ValidHeaderFieldValue(*h.Value) {
+				return u, errInvalid("extraHeaders[%d].value: not a valid HTTP header value", i)
 			}
 			hs = append(hs, domain.Header{Name: *h.Name, Value: *h.Value})
 		}

@@ -3,6 +3,7 @@ package sdk
 import (
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -33,7 +34,8 @@ func textProblem(v string) string {
 }
 
 // CheckJSONText scans a JSON body, before it is decoded, for NUL bytes (raw
-// or written as \u0000) and invalid UTF-8, which decoding would otherwise
+// or written as \u0000) and invalid UTF-8 (raw, or written as an unpaired
+// surrogate escape such as \ud800), which decoding would otherwise
 // pass on or silently replace, and refuses the first one naming the field
 // it is in (from.name, items[2], or body when it is outside any field). The
 // scan is tolerant: it only locates text problems and leaves the syntax to
@@ -141,6 +143,15 @@ func scanJSONString(body []byte, start int) (string, int, string) {
 			if i+5 < len(body) && body[i+1] == 'u' && string(body[i+2:i+6]) == "0000" {
 				return "", i, problemNUL
 			}
+			// A surrogate escape must be a high one followed by a low one;
+			// alone, the decoder would replace it with U+FFFD.
+			if r, ok := hexEscape(body, i); ok && utf16.IsSurrogate(r) {
+				if low, ok := hexEscape(body, i+6); r < 0xdc00 && ok && low >= 0xdc00 && low <= 0xdfff {
+					i += 12
+					continue
+				}
+				return "", i, problemInvalid
+			}
 			i += 2
 		case c == 0:
 			return "", i, problemNUL
@@ -155,6 +166,18 @@ func scanJSONString(body []byte, start int) (string, int, string) {
 		}
 	}
 	return string(body[start:]), len(body), ""
+}
+
+// hexEscape reads the \uXXXX escape at body[i], if there is one.
+func hexEscape(body []byte, i int) (rune, bool) {
+	if i+5 >= len(body) || body[i] != '\\' || body[i+1] != 'u' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(body[i+2:i+6]), 16, 16)
+	if err != nil {
+		return 0, false
+	}
+	return rune(n), true
 }
 
 // maxFieldNameLen bounds a key echoed in an error message.

@@ -22,6 +22,15 @@ func TestCheckJSONText(t *testing.T) {
 		{name: "outside any string", body: "{\"a\":1\x00}", want: "body: contains a NUL byte"},
 		{name: "after a nested object", body: "{\"from\":{\"name\":\"x\"},\"content\":\"\x00\"}", want: "content: contains a NUL byte"},
 		{name: "escaped quote inside a value", body: `{"a":"say \"hi\"","b":"\u0000"}`, want: "b: contains a NUL byte"},
+		{name: "surrogate pair", body: `{"a":"\ud83d\ude00","b":"\uD83D\uDE00x"}`},
+		{name: "escaped backslash before ud800 is not a surrogate", body: `{"a":"\\ud800"}`},
+		{name: "lone high surrogate", body: `{"name":"\ud800"}`, want: "name: invalid UTF-8"},
+		{name: "high surrogate then text", body: `{"a":"x","content":"\uD800abcdef"}`, want: "content: invalid UTF-8"},
+		{name: "two high surrogates", body: `{"content":"\ud800\ud800"}`, want: "content: invalid UTF-8"},
+		{name: "lone low surrogate", body: `{"list":["\udc00"]}`, want: "list[0]: invalid UTF-8"},
+		{name: "low then high", body: `{"content":"\udc00\ud800"}`, want: "content: invalid UTF-8"},
+		{name: "high surrogate at the end", body: `{"content":"\ud800`, want: "content: invalid UTF-8"},
+		{name: "surrogate in a key", body: `{"from":{"\udfff":"x"}}`, want: "from: a key: invalid UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
