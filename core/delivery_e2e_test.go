@@ -374,3 +374,21 @@ func TestConcurrentReplies(t *testing.T) {
 		rc.WaitFor(t, int(sent.Load()), 30*time.Second)
 	})
 }
+
+// TestHeaderVariableWithNewlineFails: a reply whose text reaches a header
+// through a variable and carries a newline fails at once, saying which
+// header, rather than being retried for hours.
+func TestHeaderVariableWithNewlineFails(t *testing.T) {
+	rc := apptest.NewReceiver(t)
+	h := apptest.Start(t, storetest.SQLite(t), apptest.WithRetrySchedule(0, time.Hour))
+	in := h.CreateIntegration(map[string]any{"name": "hdr", "kind": "custom", "delivery": map[string]any{
+		"url": rc.URL + "/hook", "headers": []map[string]string{{"key": "X-Text", "type": "variable", "value": "content"}}}})
+	reply(t, h, startConversation(t, h, in, "hdr-1"), "line one\r\nInjected: yes")
+	d := waitDelivery(t, h, in.ID, "failed")
+	if !strings.Contains(d.LastError, "X-Text") || !strings.Contains(d.LastError, "not a valid HTTP header") {
+		t.Errorf("lastError = %q, want it to name the header", d.LastError)
+	}
+	if n := len(rc.Requests()); n != 0 {
+		t.Errorf("the receiver got %d requests", n)
+	}
+}

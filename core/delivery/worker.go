@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/switchboardhq/switchboard/core/cache"
 	"github.com/switchboardhq/switchboard/core/domain"
@@ -639,6 +640,11 @@ func (w *Worker) do(ctx context.Context, d store.ClaimedDelivery, out *outgoing,
 		return permanent("request: %v", err)
 	}
 	for k, v := range out.headers {
+		if !httpguts.ValidHeaderFieldName(k) || !httpguts.ValidHeaderFieldValue(v) {
+			// A variable rendered into a header carried CR, LF or a control
+			// byte: sending again would fail the same way.
+			return permanent("header %s: not a valid HTTP header name or value (CR, LF or a control byte)", printable(clip(k, 64)))
+		}
 		req.Header.Set(k, v)
 	}
 	if out.body != nil && req.Header.Get("Content-Type") == "" {
