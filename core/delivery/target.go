@@ -63,6 +63,9 @@ type Target struct {
 	Transform string  `json:"transform,omitempty"`
 	// Ordered keeps one conversation's deliveries in order (default true).
 	Ordered *bool `json:"ordered,omitempty"`
+	// VerifyToken, when set, makes saving the target verify the endpoint
+	// first (see VerifyEndpoint).
+	VerifyToken string `json:"verifyToken,omitempty"`
 }
 
 // IsOrdered reports whether deliveries keep conversation order.
@@ -149,6 +152,12 @@ func (t *Target) validate(g *Guard, compile func(string) error) error {
 	}
 	if err := t.checkAuth(); err != nil {
 		return err
+	}
+	if len(t.VerifyToken) > maxVerifyToken {
+		return invalid("delivery.verifyToken", "is %d bytes; the limit is %d", len(t.VerifyToken), maxVerifyToken)
+	}
+	if !httpguts.ValidHeaderFieldValue(t.VerifyToken) {
+		return invalid("delivery.verifyToken", "must be printable text")
 	}
 	if t.Transform != "" && compile != nil {
 		if err := compile(t.Transform); err != nil {
@@ -412,6 +421,9 @@ func DefaultBody(vars map[string]string) map[string]any {
 // Redact returns a copy with auth secrets replaced by Redacted.
 func (t *Target) Redact() *Target {
 	c := *t
+	if c.VerifyToken != "" {
+		c.VerifyToken = Redacted
+	}
 	if t.Auth != nil {
 		a := *t.Auth
 		for _, s := range []*string{&a.Value, &a.Password, &a.Token} {
@@ -498,6 +510,9 @@ func RedactSecrets(s string, secrets []string) string {
 
 // KeepSecrets copies the stored secrets into fields an update sent back redacted.
 func (t *Target) KeepSecrets(old *Target) {
+	if old != nil && t.VerifyToken == Redacted {
+		t.VerifyToken = old.VerifyToken
+	}
 	if t.Auth == nil || old == nil || old.Auth == nil || t.Auth.Type != old.Auth.Type {
 		return
 	}
@@ -515,7 +530,7 @@ func (t *Target) KeepSecrets(old *Target) {
 // HasRedacted reports a secret still redacted after KeepSecrets: the update
 // sent the placeholder with nothing stored to keep.
 func (t *Target) HasRedacted() bool {
-	return t.Auth != nil && (t.Auth.Value == Redacted || t.Auth.Password == Redacted || t.Auth.Token == Redacted)
+	return t.VerifyToken == Redacted || t.Auth != nil && (t.Auth.Value == Redacted || t.Auth.Password == Redacted || t.Auth.Token == Redacted)
 }
 
 // SortedKeys is a helper for stable output of a string map.

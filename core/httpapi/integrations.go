@@ -141,7 +141,16 @@ func (s *Server) validDelivery(ctx context.Context, raw json.RawMessage, old jso
 		}
 	}
 	if t.HasRedacted() {
-		return nil, errInvalid("delivery.auth: send the secret itself; %q only keeps a secret already stored for the same host", delivery.Redacted)
+		field := "delivery.auth"
+		if t.VerifyToken == delivery.Redacted {
+			field = "delivery.verifyToken"
+		}
+		return nil, errInvalid("%s: send the secret itself; %q only keeps a secret already stored for the same host", field, delivery.Redacted)
+	}
+	if t.VerifyToken != "" {
+		if err := delivery.VerifyEndpoint(ctx, s.verifier, t); err != nil {
+			return nil, errInvalid("delivery.verifyToken: endpoint verification failed: %v", err)
+		}
 	}
 	return json.Marshal(t)
 }

@@ -51,6 +51,9 @@ type Server struct {
 	Deps
 	router   *gin.Engine
 	requests *prometheus.HistogramVec
+	// verifier checks endpoints that carry a verifyToken when they are
+	// saved, with the guard deliveries use.
+	verifier *http.Client
 }
 
 // New builds the router.
@@ -59,7 +62,7 @@ func New(d Deps) *Server {
 	if d.Targets == nil {
 		d.Targets = delivery.NewGuard(false)
 	}
-	s := &Server{Deps: d, router: gin.New()}
+	s := &Server{Deps: d, router: gin.New(), verifier: delivery.NewHTTPClient(d.Targets, 10*time.Second)}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "switchboard_http_request_duration_seconds",
 		Help:    "HTTP requests by route and status.",
