@@ -36,7 +36,8 @@ func (*Custom) Info() sdk.Info {
 		Kind:         "custom",
 		Version:      Version,
 		DisplayName:  "Custom webhook",
-		ConfigSchema: `{"type":"object","properties":{}}`,
+		Auth:         sdk.AuthAPIKey,
+		ConfigSchema: `{"type":"object","properties":{},"additionalProperties":false}`,
 	}
 }
 

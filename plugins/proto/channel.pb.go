@@ -211,8 +211,19 @@ type DescribeResponse struct {
 	// JSON Schema of the configuration the plugin expects, as a JSON document.
 	ConfigSchema    string `protobuf:"bytes,4,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
 	ProtocolVersion int32  `protobuf:"varint,5,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The connection channel the kind serves ("SMS"); empty for a kind whose
+	// traffic belongs to an integration.
+	Channel string `protobuf:"bytes,6,opt,name=channel,proto3" json:"channel,omitempty"`
+	// How its inbound traffic is authenticated: "api_key" (the hub checks the
+	// integration's key) or "signature" (the plugin checks the provider's).
+	Auth string `protobuf:"bytes,7,opt,name=auth,proto3" json:"auth,omitempty"`
+	// Whether replies go out through the plugin's Send.
+	Sends bool `protobuf:"varint,8,opt,name=sends,proto3" json:"sends,omitempty"`
+	// How long after a contact's last message a free-form reply is accepted;
+	// 0 means always.
+	ReplyWindowSeconds int64 `protobuf:"varint,9,opt,name=reply_window_seconds,json=replyWindowSeconds,proto3" json:"reply_window_seconds,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *DescribeResponse) Reset() {
@@ -276,6 +287,34 @@ func (x *DescribeResponse) GetConfigSchema() string {
 func (x *DescribeResponse) GetProtocolVersion() int32 {
 	if x != nil {
 		return x.ProtocolVersion
+	}
+	return 0
+}
+
+func (x *DescribeResponse) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *DescribeResponse) GetAuth() string {
+	if x != nil {
+		return x.Auth
+	}
+	return ""
+}
+
+func (x *DescribeResponse) GetSends() bool {
+	if x != nil {
+		return x.Sends
+	}
+	return false
+}
+
+func (x *DescribeResponse) GetReplyWindowSeconds() int64 {
+	if x != nil {
+		return x.ReplyWindowSeconds
 	}
 	return 0
 }
@@ -344,8 +383,10 @@ type InboundRequest struct {
 	// JSON configuration of the integration or connection. Holds secrets: never log it.
 	Config           []byte `protobuf:"bytes,7,opt,name=config,proto3" json:"config,omitempty"`
 	ReceivedAtUnixMs int64  `protobuf:"varint,8,opt,name=received_at_unix_ms,json=receivedAtUnixMs,proto3" json:"received_at_unix_ms,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Whether the plugin may call providers on private or loopback addresses.
+	AllowPrivateAddresses bool `protobuf:"varint,9,opt,name=allow_private_addresses,json=allowPrivateAddresses,proto3" json:"allow_private_addresses,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *InboundRequest) Reset() {
@@ -432,6 +473,13 @@ func (x *InboundRequest) GetReceivedAtUnixMs() int64 {
 		return x.ReceivedAtUnixMs
 	}
 	return 0
+}
+
+func (x *InboundRequest) GetAllowPrivateAddresses() bool {
+	if x != nil {
+		return x.AllowPrivateAddresses
+	}
+	return false
 }
 
 type Contact struct {
@@ -691,6 +739,77 @@ func (x *Rejection) GetMessage() string {
 	return ""
 }
 
+// StatusUpdate is a provider's report on an outbound message.
+type StatusUpdate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The provider's id of the message, as Send returned it.
+	ExternalId string `protobuf:"bytes,1,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
+	// queued, sent, delivered or failed.
+	Status        string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	Error         string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	AtUnixMs      int64  `protobuf:"varint,4,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusUpdate) Reset() {
+	*x = StatusUpdate{}
+	mi := &file_channel_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusUpdate) ProtoMessage() {}
+
+func (x *StatusUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_channel_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusUpdate.ProtoReflect.Descriptor instead.
+func (*StatusUpdate) Descriptor() ([]byte, []int) {
+	return file_channel_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *StatusUpdate) GetExternalId() string {
+	if x != nil {
+		return x.ExternalId
+	}
+	return ""
+}
+
+func (x *StatusUpdate) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *StatusUpdate) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *StatusUpdate) GetAtUnixMs() int64 {
+	if x != nil {
+		return x.AtUnixMs
+	}
+	return 0
+}
+
 type HTTPReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Status        int32                  `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
@@ -702,7 +821,7 @@ type HTTPReply struct {
 
 func (x *HTTPReply) Reset() {
 	*x = HTTPReply{}
-	mi := &file_channel_proto_msgTypes[9]
+	mi := &file_channel_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -714,7 +833,7 @@ func (x *HTTPReply) String() string {
 func (*HTTPReply) ProtoMessage() {}
 
 func (x *HTTPReply) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[9]
+	mi := &file_channel_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -727,7 +846,7 @@ func (x *HTTPReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPReply.ProtoReflect.Descriptor instead.
 func (*HTTPReply) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{9}
+	return file_channel_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HTTPReply) GetStatus() int32 {
@@ -759,14 +878,16 @@ type InboundResponse struct {
 	// What to answer the provider; unset means the core's default answer.
 	Reply *HTTPReply `protobuf:"bytes,3,opt,name=reply,proto3" json:"reply,omitempty"`
 	// Set, in a batch, when the plugin failed on this request.
-	Failure       string `protobuf:"bytes,4,opt,name=failure,proto3" json:"failure,omitempty"`
+	Failure string `protobuf:"bytes,4,opt,name=failure,proto3" json:"failure,omitempty"`
+	// Provider reports on outbound messages the request carried.
+	Statuses      []*StatusUpdate `protobuf:"bytes,5,rep,name=statuses,proto3" json:"statuses,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InboundResponse) Reset() {
 	*x = InboundResponse{}
-	mi := &file_channel_proto_msgTypes[10]
+	mi := &file_channel_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -778,7 +899,7 @@ func (x *InboundResponse) String() string {
 func (*InboundResponse) ProtoMessage() {}
 
 func (x *InboundResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[10]
+	mi := &file_channel_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -791,7 +912,7 @@ func (x *InboundResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundResponse.ProtoReflect.Descriptor instead.
 func (*InboundResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{10}
+	return file_channel_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *InboundResponse) GetMessages() []*InboundMessage {
@@ -822,6 +943,13 @@ func (x *InboundResponse) GetFailure() string {
 	return ""
 }
 
+func (x *InboundResponse) GetStatuses() []*StatusUpdate {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
 type SendRequest struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Config           []byte                 `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
@@ -831,13 +959,18 @@ type SendRequest struct {
 	ContentType      string                 `protobuf:"bytes,5,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	MediaUrl         string                 `protobuf:"bytes,6,opt,name=media_url,json=mediaUrl,proto3" json:"media_url,omitempty"`
 	ThreadExternalId string                 `protobuf:"bytes,7,opt,name=thread_external_id,json=threadExternalId,proto3" json:"thread_external_id,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The hub's id of the message: the same on every retry of one message.
+	MessageId string `protobuf:"bytes,8,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// Where the provider should report the message's status.
+	CallbackUrl           string `protobuf:"bytes,9,opt,name=callback_url,json=callbackUrl,proto3" json:"callback_url,omitempty"`
+	AllowPrivateAddresses bool   `protobuf:"varint,10,opt,name=allow_private_addresses,json=allowPrivateAddresses,proto3" json:"allow_private_addresses,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *SendRequest) Reset() {
 	*x = SendRequest{}
-	mi := &file_channel_proto_msgTypes[11]
+	mi := &file_channel_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +982,7 @@ func (x *SendRequest) String() string {
 func (*SendRequest) ProtoMessage() {}
 
 func (x *SendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[11]
+	mi := &file_channel_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +995,7 @@ func (x *SendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequest.ProtoReflect.Descriptor instead.
 func (*SendRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{11}
+	return file_channel_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SendRequest) GetConfig() []byte {
@@ -914,18 +1047,41 @@ func (x *SendRequest) GetThreadExternalId() string {
 	return ""
 }
 
+func (x *SendRequest) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *SendRequest) GetCallbackUrl() string {
+	if x != nil {
+		return x.CallbackUrl
+	}
+	return ""
+}
+
+func (x *SendRequest) GetAllowPrivateAddresses() bool {
+	if x != nil {
+		return x.AllowPrivateAddresses
+	}
+	return false
+}
+
 type ProviderError struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	StatusCode    int32                  `protobuf:"varint,1,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
-	Retryable     bool                   `protobuf:"varint,2,opt,name=retryable,proto3" json:"retryable,omitempty"`
-	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StatusCode int32                  `protobuf:"varint,1,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	Retryable  bool                   `protobuf:"varint,2,opt,name=retryable,proto3" json:"retryable,omitempty"`
+	Message    string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	// How long the provider asked to wait before sending again.
+	RetryAfterMs  int64 `protobuf:"varint,4,opt,name=retry_after_ms,json=retryAfterMs,proto3" json:"retry_after_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProviderError) Reset() {
 	*x = ProviderError{}
-	mi := &file_channel_proto_msgTypes[12]
+	mi := &file_channel_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -937,7 +1093,7 @@ func (x *ProviderError) String() string {
 func (*ProviderError) ProtoMessage() {}
 
 func (x *ProviderError) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[12]
+	mi := &file_channel_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -950,7 +1106,7 @@ func (x *ProviderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProviderError.ProtoReflect.Descriptor instead.
 func (*ProviderError) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{12}
+	return file_channel_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ProviderError) GetStatusCode() int32 {
@@ -974,6 +1130,13 @@ func (x *ProviderError) GetMessage() string {
 	return ""
 }
 
+func (x *ProviderError) GetRetryAfterMs() int64 {
+	if x != nil {
+		return x.RetryAfterMs
+	}
+	return 0
+}
+
 type SendResponse struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	ExternalId string                 `protobuf:"bytes,1,opt,name=external_id,json=externalId,proto3" json:"external_id,omitempty"`
@@ -985,7 +1148,7 @@ type SendResponse struct {
 
 func (x *SendResponse) Reset() {
 	*x = SendResponse{}
-	mi := &file_channel_proto_msgTypes[13]
+	mi := &file_channel_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -997,7 +1160,7 @@ func (x *SendResponse) String() string {
 func (*SendResponse) ProtoMessage() {}
 
 func (x *SendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[13]
+	mi := &file_channel_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1010,7 +1173,7 @@ func (x *SendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResponse.ProtoReflect.Descriptor instead.
 func (*SendResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{13}
+	return file_channel_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SendResponse) GetExternalId() string {
@@ -1036,16 +1199,20 @@ const file_channel_proto_rawDesc = "" +
 	"\brequests\x18\x01 \x03(\v2%.switchboard.plugin.v1.InboundRequestR\brequests\"\\\n" +
 	"\x14InboundBatchResponse\x12D\n" +
 	"\tresponses\x18\x01 \x03(\v2&.switchboard.plugin.v1.InboundResponseR\tresponses\"\x11\n" +
-	"\x0fDescribeRequest\"\xb3\x01\n" +
+	"\x0fDescribeRequest\"\xa9\x02\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12#\n" +
 	"\rconfig_schema\x18\x04 \x01(\tR\fconfigSchema\x12)\n" +
-	"\x10protocol_version\x18\x05 \x01(\x05R\x0fprotocolVersion\"4\n" +
+	"\x10protocol_version\x18\x05 \x01(\x05R\x0fprotocolVersion\x12\x18\n" +
+	"\achannel\x18\x06 \x01(\tR\achannel\x12\x12\n" +
+	"\x04auth\x18\a \x01(\tR\x04auth\x12\x14\n" +
+	"\x05sends\x18\b \x01(\bR\x05sends\x120\n" +
+	"\x14reply_window_seconds\x18\t \x01(\x03R\x12replyWindowSeconds\"4\n" +
 	"\x06Header\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
-	"\x06values\x18\x02 \x03(\tR\x06values\"\x9a\x02\n" +
+	"\x06values\x18\x02 \x03(\tR\x06values\"\xd2\x02\n" +
 	"\x0eInboundRequest\x12%\n" +
 	"\x0eintegration_id\x18\x01 \x01(\tR\rintegrationId\x12#\n" +
 	"\rconnection_id\x18\x02 \x01(\tR\fconnectionId\x12\x16\n" +
@@ -1054,7 +1221,8 @@ const file_channel_proto_rawDesc = "" +
 	"\aheaders\x18\x05 \x03(\v2\x1d.switchboard.plugin.v1.HeaderR\aheaders\x12\x12\n" +
 	"\x04body\x18\x06 \x01(\fR\x04body\x12\x16\n" +
 	"\x06config\x18\a \x01(\fR\x06config\x12-\n" +
-	"\x13received_at_unix_ms\x18\b \x01(\x03R\x10receivedAtUnixMs\"j\n" +
+	"\x13received_at_unix_ms\x18\b \x01(\x03R\x10receivedAtUnixMs\x126\n" +
+	"\x17allow_private_addresses\x18\t \x01(\bR\x15allowPrivateAddresses\"j\n" +
 	"\aContact\x12\x1f\n" +
 	"\vexternal_id\x18\x01 \x01(\tR\n" +
 	"externalId\x12\x12\n" +
@@ -1083,16 +1251,24 @@ const file_channel_proto_rawDesc = "" +
 	"\x12REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fINVALID_PAYLOAD\x10\x01\x12\x11\n" +
 	"\rBAD_SIGNATURE\x10\x02\x12\x0f\n" +
-	"\vUNSUPPORTED\x10\x03\"Z\n" +
+	"\vUNSUPPORTED\x10\x03\"{\n" +
+	"\fStatusUpdate\x12\x1f\n" +
+	"\vexternal_id\x18\x01 \x01(\tR\n" +
+	"externalId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12\x1c\n" +
+	"\n" +
+	"at_unix_ms\x18\x04 \x01(\x03R\batUnixMs\"Z\n" +
 	"\tHTTPReply\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x12!\n" +
 	"\fcontent_type\x18\x02 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\"\xe6\x01\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\xa7\x02\n" +
 	"\x0fInboundResponse\x12A\n" +
 	"\bmessages\x18\x01 \x03(\v2%.switchboard.plugin.v1.InboundMessageR\bmessages\x12>\n" +
 	"\trejection\x18\x02 \x01(\v2 .switchboard.plugin.v1.RejectionR\trejection\x126\n" +
 	"\x05reply\x18\x03 \x01(\v2 .switchboard.plugin.v1.HTTPReplyR\x05reply\x12\x18\n" +
-	"\afailure\x18\x04 \x01(\tR\afailure\"\xd1\x01\n" +
+	"\afailure\x18\x04 \x01(\tR\afailure\x12?\n" +
+	"\bstatuses\x18\x05 \x03(\v2#.switchboard.plugin.v1.StatusUpdateR\bstatuses\"\xcb\x02\n" +
 	"\vSendRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\x12\x12\n" +
@@ -1100,12 +1276,18 @@ const file_channel_proto_rawDesc = "" +
 	"\acontent\x18\x04 \x01(\tR\acontent\x12!\n" +
 	"\fcontent_type\x18\x05 \x01(\tR\vcontentType\x12\x1b\n" +
 	"\tmedia_url\x18\x06 \x01(\tR\bmediaUrl\x12,\n" +
-	"\x12thread_external_id\x18\a \x01(\tR\x10threadExternalId\"h\n" +
+	"\x12thread_external_id\x18\a \x01(\tR\x10threadExternalId\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\b \x01(\tR\tmessageId\x12!\n" +
+	"\fcallback_url\x18\t \x01(\tR\vcallbackUrl\x126\n" +
+	"\x17allow_private_addresses\x18\n" +
+	" \x01(\bR\x15allowPrivateAddresses\"\x8e\x01\n" +
 	"\rProviderError\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\x05R\n" +
 	"statusCode\x12\x1c\n" +
 	"\tretryable\x18\x02 \x01(\bR\tretryable\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"|\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12$\n" +
+	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"|\n" +
 	"\fSendResponse\x12\x1f\n" +
 	"\vexternal_id\x18\x01 \x01(\tR\n" +
 	"externalId\x12K\n" +
@@ -1129,7 +1311,7 @@ func file_channel_proto_rawDescGZIP() []byte {
 }
 
 var file_channel_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_channel_proto_goTypes = []any{
 	(Rejection_Reason)(0),        // 0: switchboard.plugin.v1.Rejection.Reason
 	(*InboundBatchRequest)(nil),  // 1: switchboard.plugin.v1.InboundBatchRequest
@@ -1141,35 +1323,37 @@ var file_channel_proto_goTypes = []any{
 	(*Contact)(nil),              // 7: switchboard.plugin.v1.Contact
 	(*InboundMessage)(nil),       // 8: switchboard.plugin.v1.InboundMessage
 	(*Rejection)(nil),            // 9: switchboard.plugin.v1.Rejection
-	(*HTTPReply)(nil),            // 10: switchboard.plugin.v1.HTTPReply
-	(*InboundResponse)(nil),      // 11: switchboard.plugin.v1.InboundResponse
-	(*SendRequest)(nil),          // 12: switchboard.plugin.v1.SendRequest
-	(*ProviderError)(nil),        // 13: switchboard.plugin.v1.ProviderError
-	(*SendResponse)(nil),         // 14: switchboard.plugin.v1.SendResponse
+	(*StatusUpdate)(nil),         // 10: switchboard.plugin.v1.StatusUpdate
+	(*HTTPReply)(nil),            // 11: switchboard.plugin.v1.HTTPReply
+	(*InboundResponse)(nil),      // 12: switchboard.plugin.v1.InboundResponse
+	(*SendRequest)(nil),          // 13: switchboard.plugin.v1.SendRequest
+	(*ProviderError)(nil),        // 14: switchboard.plugin.v1.ProviderError
+	(*SendResponse)(nil),         // 15: switchboard.plugin.v1.SendResponse
 }
 var file_channel_proto_depIdxs = []int32{
 	6,  // 0: switchboard.plugin.v1.InboundBatchRequest.requests:type_name -> switchboard.plugin.v1.InboundRequest
-	11, // 1: switchboard.plugin.v1.InboundBatchResponse.responses:type_name -> switchboard.plugin.v1.InboundResponse
+	12, // 1: switchboard.plugin.v1.InboundBatchResponse.responses:type_name -> switchboard.plugin.v1.InboundResponse
 	5,  // 2: switchboard.plugin.v1.InboundRequest.headers:type_name -> switchboard.plugin.v1.Header
 	7,  // 3: switchboard.plugin.v1.InboundMessage.from:type_name -> switchboard.plugin.v1.Contact
 	0,  // 4: switchboard.plugin.v1.Rejection.reason:type_name -> switchboard.plugin.v1.Rejection.Reason
 	8,  // 5: switchboard.plugin.v1.InboundResponse.messages:type_name -> switchboard.plugin.v1.InboundMessage
 	9,  // 6: switchboard.plugin.v1.InboundResponse.rejection:type_name -> switchboard.plugin.v1.Rejection
-	10, // 7: switchboard.plugin.v1.InboundResponse.reply:type_name -> switchboard.plugin.v1.HTTPReply
-	13, // 8: switchboard.plugin.v1.SendResponse.provider_error:type_name -> switchboard.plugin.v1.ProviderError
-	3,  // 9: switchboard.plugin.v1.Channel.Describe:input_type -> switchboard.plugin.v1.DescribeRequest
-	6,  // 10: switchboard.plugin.v1.Channel.HandleInbound:input_type -> switchboard.plugin.v1.InboundRequest
-	12, // 11: switchboard.plugin.v1.Channel.Send:input_type -> switchboard.plugin.v1.SendRequest
-	1,  // 12: switchboard.plugin.v1.Channel.HandleInboundBatch:input_type -> switchboard.plugin.v1.InboundBatchRequest
-	4,  // 13: switchboard.plugin.v1.Channel.Describe:output_type -> switchboard.plugin.v1.DescribeResponse
-	11, // 14: switchboard.plugin.v1.Channel.HandleInbound:output_type -> switchboard.plugin.v1.InboundResponse
-	14, // 15: switchboard.plugin.v1.Channel.Send:output_type -> switchboard.plugin.v1.SendResponse
-	2,  // 16: switchboard.plugin.v1.Channel.HandleInboundBatch:output_type -> switchboard.plugin.v1.InboundBatchResponse
-	13, // [13:17] is the sub-list for method output_type
-	9,  // [9:13] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	11, // 7: switchboard.plugin.v1.InboundResponse.reply:type_name -> switchboard.plugin.v1.HTTPReply
+	10, // 8: switchboard.plugin.v1.InboundResponse.statuses:type_name -> switchboard.plugin.v1.StatusUpdate
+	14, // 9: switchboard.plugin.v1.SendResponse.provider_error:type_name -> switchboard.plugin.v1.ProviderError
+	3,  // 10: switchboard.plugin.v1.Channel.Describe:input_type -> switchboard.plugin.v1.DescribeRequest
+	6,  // 11: switchboard.plugin.v1.Channel.HandleInbound:input_type -> switchboard.plugin.v1.InboundRequest
+	13, // 12: switchboard.plugin.v1.Channel.Send:input_type -> switchboard.plugin.v1.SendRequest
+	1,  // 13: switchboard.plugin.v1.Channel.HandleInboundBatch:input_type -> switchboard.plugin.v1.InboundBatchRequest
+	4,  // 14: switchboard.plugin.v1.Channel.Describe:output_type -> switchboard.plugin.v1.DescribeResponse
+	12, // 15: switchboard.plugin.v1.Channel.HandleInbound:output_type -> switchboard.plugin.v1.InboundResponse
+	15, // 16: switchboard.plugin.v1.Channel.Send:output_type -> switchboard.plugin.v1.SendResponse
+	2,  // 17: switchboard.plugin.v1.Channel.HandleInboundBatch:output_type -> switchboard.plugin.v1.InboundBatchResponse
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_channel_proto_init() }
@@ -1183,7 +1367,7 @@ func file_channel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_channel_proto_rawDesc), len(file_channel_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -3,6 +3,7 @@ package sdk
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Reason says why a plugin refused an inbound request.
@@ -56,6 +57,8 @@ type ProviderError struct {
 	// Retryable says whether sending again later may succeed.
 	Retryable bool
 	Message   string
+	// RetryAfter is how long the provider asked to wait, if it said.
+	RetryAfter time.Duration
 }
 
 func (e *ProviderError) Error() string {

@@ -26,8 +26,12 @@ func (s *grpcServer) Describe(context.Context, *proto.DescribeRequest) (*proto.D
 		Kind:            info.Kind,
 		Version:         info.Version,
 		DisplayName:     info.DisplayName,
-		ConfigSchema:    info.ConfigSchema,
-		ProtocolVersion: ProtocolVersion,
+		ConfigSchema:       info.ConfigSchema,
+		ProtocolVersion:    ProtocolVersion,
+		Channel:            info.Channel,
+		Auth:               string(info.AuthMode()),
+		Sends:              info.Sends,
+		ReplyWindowSeconds: int64(info.ReplyWindow / time.Second),
 	}, nil
 }
 
@@ -79,13 +83,17 @@ func (s *grpcServer) Send(ctx context.Context, in *proto.SendRequest) (*proto.Se
 		ContentType:      in.ContentType,
 		MediaURL:         in.MediaUrl,
 		ThreadExternalID: in.ThreadExternalId,
+		MessageID:        in.MessageId,
+		CallbackURL:      in.CallbackUrl,
+		AllowPrivate:     in.AllowPrivateAddresses,
 	})
 	var perr *ProviderError
 	if errors.As(err, &perr) {
 		return &proto.SendResponse{ProviderError: &proto.ProviderError{
-			StatusCode: int32(perr.StatusCode),
-			Retryable:  perr.Retryable,
-			Message:    perr.Message,
+			StatusCode:   int32(perr.StatusCode),
+			Retryable:    perr.Retryable,
+			Message:      perr.Message,
+			RetryAfterMs: perr.RetryAfter.Milliseconds(),
 		}}, nil
 	}
 	if err != nil {
@@ -112,7 +120,9 @@ func (c *Client) Describe(ctx context.Context) (Info, int, error) {
 	if err != nil {
 		return Info{}, 0, clientError("describe", err)
 	}
-	c.info = Info{Kind: res.Kind, Version: res.Version, DisplayName: res.DisplayName, ConfigSchema: res.ConfigSchema}
+	c.info = Info{Kind: res.Kind, Version: res.Version, DisplayName: res.DisplayName, ConfigSchema: res.ConfigSchema,
+		Channel: res.Channel, Auth: AuthMode(res.Auth), Sends: res.Sends,
+		ReplyWindow: time.Duration(res.ReplyWindowSeconds) * time.Second}
 	return c.info, int(res.ProtocolVersion), nil
 }
 
@@ -193,14 +203,18 @@ func (c *Client) Send(ctx context.Context, req *SendRequest) (*SendResult, error
 		From:             req.From,
 		Content:          req.Content,
 		ContentType:      req.ContentType,
-		MediaUrl:         req.MediaURL,
-		ThreadExternalId: req.ThreadExternalID,
+		MediaUrl:              req.MediaURL,
+		ThreadExternalId:      req.ThreadExternalID,
+		MessageId:             req.MessageID,
+		CallbackUrl:           req.CallbackURL,
+		AllowPrivateAddresses: req.AllowPrivate,
 	})
 	if err != nil {
 		return nil, clientError("send", err)
 	}
 	if pe := res.ProviderError; pe != nil {
-		return nil, &ProviderError{StatusCode: int(pe.StatusCode), Retryable: pe.Retryable, Message: pe.Message}
+		return nil, &ProviderError{StatusCode: int(pe.StatusCode), Retryable: pe.Retryable, Message: pe.Message,
+			RetryAfter: time.Duration(pe.RetryAfterMs) * time.Millisecond}
 	}
 	return &SendResult{ExternalID: res.ExternalId}, nil
 }
@@ -230,8 +244,9 @@ func inboundRequestToProto(r *InboundRequest) *proto.InboundRequest {
 		Url:              r.URL,
 		Headers:          headers,
 		Body:             r.Body,
-		Config:           r.Config,
-		ReceivedAtUnixMs: r.ReceivedAt.UnixMilli(),
+		Config:                r.Config,
+		ReceivedAtUnixMs:      r.ReceivedAt.UnixMilli(),
+		AllowPrivateAddresses: r.AllowPrivate,
 	}
 }
 
@@ -249,6 +264,7 @@ func inboundRequestFromProto(p *proto.InboundRequest) *InboundRequest {
 		Body:          p.Body,
 		Config:        p.Config,
 		ReceivedAt:    time.UnixMilli(p.ReceivedAtUnixMs).UTC(),
+		AllowPrivate:  p.AllowPrivateAddresses,
 	}
 }
 
@@ -282,6 +298,13 @@ func inboundResultToProto(r *InboundResult) *proto.InboundResponse {
 			Sender:       m.Sender,
 		}
 	}
+	for _, st := range r.Statuses {
+		var at int64
+		if !st.At.IsZero() {
+			at = st.At.UnixMilli()
+		}
+		out.Statuses = append(out.Statuses, &proto.StatusUpdate{ExternalId: st.ExternalID, Status: st.Status, Error: st.Error, AtUnixMs: at})
+	}
 	if r.Reply != nil {
 		out.Reply = &proto.HTTPReply{Status: int32(r.Reply.Status), ContentType: r.Reply.ContentType, Body: r.Reply.Body}
 	}
@@ -314,6 +337,13 @@ func inboundResultFromProto(p *proto.InboundResponse) *InboundResult {
 			MediaCaption: m.MediaCaption,
 			Sender:       m.Sender,
 		}
+	}
+	for _, st := range p.Statuses {
+		var at time.Time
+		if st.AtUnixMs != 0 {
+			at = time.UnixMilli(st.AtUnixMs).UTC()
+		}
+		out.Statuses = append(out.Statuses, StatusUpdate{ExternalID: st.ExternalId, Status: st.Status, Error: st.Error, At: at})
 	}
 	if r := p.Reply; r != nil {
 		out.Reply = &HTTPReply{Status: int(r.Status), ContentType: r.ContentType, Body: r.Body}

@@ -22,18 +22,59 @@ import (
 // The hub negotiates it with go-plugin's VersionedPlugins.
 const ProtocolVersion = 1
 
+// AuthMode says how a kind's inbound traffic is authenticated.
+type AuthMode string
+
+// Authentication modes.
+const (
+	// AuthAPIKey: the hub checks the integration's inbound API key (the
+	// X-Api-Key header, or Authorization: Bearer) before the plugin is
+	// called, and removes it from the request the plugin sees.
+	AuthAPIKey AuthMode = "api_key"
+	// AuthSignature: the plugin checks the provider's signature itself,
+	// with the secrets in the connection's configuration, and refuses a bad
+	// one with Reject(ReasonBadSignature, …).
+	AuthSignature AuthMode = "signature"
+)
+
 // Info describes a plugin to the hub.
 type Info struct {
-	// Kind is the integration kind the plugin handles, e.g. "custom" or "sms".
-	// It names the inbound path /api/webhooks/{kind}/{id}.
+	// Kind names the plugin, e.g. "custom" or "sms". It names the inbound
+	// path /api/webhooks/{kind}/{id}.
 	Kind string
 	// Version is the plugin's own version, for logs and the admin API.
 	Version string
 	// DisplayName is shown to admins.
 	DisplayName string
-	// ConfigSchema is a JSON Schema document for the plugin's configuration,
-	// or empty when the plugin takes none.
+	// Channel is set by a plugin that serves connections: the channel
+	// admins choose for a connection ("SMS", "WHATSAPP"). Its traffic then
+	// arrives at /api/webhooks/{kind}/{connectionId}, and ConfigSchema
+	// describes a connection's provider settings. Empty for a kind whose
+	// traffic belongs to an integration (the custom webhook).
+	Channel string
+	// Auth says who authenticates inbound traffic; empty means AuthAPIKey.
+	Auth AuthMode
+	// Sends says that replies go out through Send, to a provider. Then the
+	// contact's messages and chat ends are delivered to the integration's
+	// target, and agent replies are sent by the plugin. Otherwise agent
+	// replies are delivered to the target.
+	Sends bool
+	// ReplyWindow is how long after a contact's last message the channel
+	// accepts a free-form reply (WhatsApp's 24 hours); 0 means always.
+	ReplyWindow time.Duration
+	// ConfigSchema is a JSON Schema document (draft 2020-12 or earlier) for
+	// the configuration the hub passes in InboundRequest.Config and
+	// SendRequest.Config, or empty when the plugin takes none. The hub
+	// validates configuration against it when an admin saves it.
 	ConfigSchema string
+}
+
+// AuthMode returns the info's authentication mode, AuthAPIKey by default.
+func (i Info) AuthMode() AuthMode {
+	if i.Auth == "" {
+		return AuthAPIKey
+	}
+	return i.Auth
 }
 
 // InboundRequest is one HTTP request a provider or app sent to the hub.
@@ -49,6 +90,9 @@ type InboundRequest struct {
 	// It holds secrets: never log it.
 	Config     json.RawMessage
 	ReceivedAt time.Time
+	// AllowPrivate says the plugin may call providers on private and
+	// loopback addresses (the hub's --allow-private-targets); see ProviderClient.
+	AllowPrivate bool
 }
 
 // Contact is the sender of an inbound message.
@@ -94,9 +138,30 @@ type HTTPReply struct {
 	Body        []byte
 }
 
+// Statuses of an outbound message, as a provider reports them.
+const (
+	StatusQueued    = "queued"
+	StatusSent      = "sent"
+	StatusDelivered = "delivered"
+	StatusFailed    = "failed"
+)
+
+// StatusUpdate is a provider's report on a message the plugin sent.
+type StatusUpdate struct {
+	// ExternalID is the provider's id of the message, as Send returned it.
+	ExternalID string
+	// Status is StatusQueued, StatusSent, StatusDelivered or StatusFailed.
+	Status string
+	// Error is the provider's reason when the message failed.
+	Error string
+	At    time.Time
+}
+
 // InboundResult is the outcome of handling one inbound request.
 type InboundResult struct {
 	Messages []InboundMessage
+	// Statuses are reports on outbound messages (delivery receipts).
+	Statuses []StatusUpdate
 	Reply    *HTTPReply
 }
 
@@ -110,6 +175,13 @@ type SendRequest struct {
 	ContentType      string
 	MediaURL         string
 	ThreadExternalID string
+	// MessageID is the hub's id of the message, the same on every retry.
+	MessageID string
+	// CallbackURL is where the provider should report the message's status:
+	// the connection's inbound URL.
+	CallbackURL string
+	// AllowPrivate: see InboundRequest.AllowPrivate.
+	AllowPrivate bool
 }
 
 // SendResult is the provider's answer to a send.
@@ -122,7 +194,8 @@ type SendResult struct {
 // HandleInbound returns a *RejectError (see Reject, InvalidField) to refuse a
 // request for a reason the sender caused; any other error means the plugin
 // itself failed. Send returns a *ProviderError when the provider refused or
-// failed.
+// failed: a retryable one is sent again later, along the hub's retry
+// schedule; any other fails the message with the provider's reason.
 type Channel interface {
 	Info() Info
 	HandleInbound(ctx context.Context, req *InboundRequest) (*InboundResult, error)
