@@ -23,9 +23,9 @@ type grpcServer struct {
 func (s *grpcServer) Describe(context.Context, *proto.DescribeRequest) (*proto.DescribeResponse, error) {
 	info := s.impl.Info()
 	return &proto.DescribeResponse{
-		Kind:            info.Kind,
-		Version:         info.Version,
-		DisplayName:     info.DisplayName,
+		Kind:               info.Kind,
+		Version:            info.Version,
+		DisplayName:        info.DisplayName,
 		ConfigSchema:       info.ConfigSchema,
 		ProtocolVersion:    ProtocolVersion,
 		Channel:            info.Channel,
@@ -198,11 +198,11 @@ func (c *Client) HandleInboundBatch(ctx context.Context, reqs []*InboundRequest)
 // Send asks the plugin to send one message.
 func (c *Client) Send(ctx context.Context, req *SendRequest) (*SendResult, error) {
 	res, err := c.rpc.Send(ctx, &proto.SendRequest{
-		Config:           req.Config,
-		To:               req.To,
-		From:             req.From,
-		Content:          req.Content,
-		ContentType:      req.ContentType,
+		Config:                req.Config,
+		To:                    req.To,
+		From:                  req.From,
+		Content:               req.Content,
+		ContentType:           req.ContentType,
 		MediaUrl:              req.MediaURL,
 		ThreadExternalId:      req.ThreadExternalID,
 		MessageId:             req.MessageID,
@@ -238,12 +238,12 @@ func inboundRequestToProto(r *InboundRequest) *proto.InboundRequest {
 		headers = append(headers, &proto.Header{Name: name, Values: values})
 	}
 	return &proto.InboundRequest{
-		IntegrationId:    r.IntegrationID,
-		ConnectionId:     r.ConnectionID,
-		Method:           r.Method,
-		Url:              r.URL,
-		Headers:          headers,
-		Body:             r.Body,
+		IntegrationId:         r.IntegrationID,
+		ConnectionId:          r.ConnectionID,
+		Method:                r.Method,
+		Url:                   r.URL,
+		Headers:               headers,
+		Body:                  r.Body,
 		Config:                r.Config,
 		ReceivedAtUnixMs:      r.ReceivedAt.UnixMilli(),
 		AllowPrivateAddresses: r.AllowPrivate,
