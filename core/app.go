@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/switchboardhq/switchboard/core/activation"
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/config"
 	"github.com/switchboardhq/switchboard/core/delivery"
@@ -75,7 +77,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	w := threads.NewWriter(st, log, reg, threads.Options{Loops: loops})
 	ints := auth.NewIntegrations(st.IntegrationAuth)
-	in := inbound.NewService(st, w, host, ints, log, reg, inbound.Options{MaxBodyBytes: cfg.MaxBodyBytes})
+	in := inbound.NewService(st, w, host, ints, log, reg, inbound.Options{MaxBodyBytes: cfg.MaxBodyBytes, AllowPrivate: cfg.AllowPrivateTargets})
 	hostname, _ := os.Hostname()
 	engine := scripts.NewEngine(scripts.Options{
 		Limits:     scripts.Limits{Timeout: cfg.TransformTimeout, MemoryBytes: int64(cfg.TransformMemoryMB) << 20},
@@ -96,6 +98,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		DisableAfter:      cfg.TargetDisableAfter,
 		UserAgent:         "Switchboard/" + Version,
 		TransformTimeout:  cfg.TransformTimeout,
+		Channels:          host,
 	})
 	api := httpapi.New(httpapi.Deps{
 		Store:        st,
@@ -105,6 +108,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Plugins:      host,
 		Worker:       worker,
 		Planner:      planner,
+		Threads:      threads.NewRules(host),
+		Activation:   activation.New(host),
 		Engine:       engine,
 		Log:          log,
 		Registry:     reg,
@@ -138,9 +143,19 @@ func (a *App) Start() error {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
 	}
 	a.ln = ln
+	base := a.cfg.PublicURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	a.worker.SetCallbackBase(strings.TrimRight(base, "/"))
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
-	a.wg.Add(3)
+	a.wg.Add(4)
+	go func() {
+		defer a.wg.Done()
+		sweep := min(max(a.cfg.ChatInactivityTimeout/10, time.Second), time.Minute)
+		threads.EndIdleChats(ctx, a.Store, a.log, a.cfg.ChatInactivityTimeout, sweep, a.worker.Notify)
+	}()
 	go func() {
 		defer a.wg.Done()
 		if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

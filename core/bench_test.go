@@ -172,7 +172,7 @@ func benchTargetDeliveries(b *testing.B, dbURL, script string) {
 	for range 8 {
 		go func() {
 			for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
-				if _, _, err := st.CreateOutboundMessage(ctx, list[i%int64(len(list))], "custom", fmt.Sprint("reply ", i)); err != nil {
+				if _, _, err := st.CreateOutboundMessage(ctx, list[i%int64(len(list))], domain.Route{Channel: "custom"}, fmt.Sprint("reply ", i)); err != nil {
 					errs <- err
 					return
 				}

@@ -42,6 +42,9 @@ type Config struct {
 	DeliveryTargetConcurrency int
 	// TargetDisableAfter disables a target failing continuously this long; 0 never.
 	TargetDisableAfter time.Duration
+	// ChatInactivityTimeout ends a chat on a connection whose last message
+	// is this old; 0 never.
+	ChatInactivityTimeout time.Duration
 	// TransformTimeout bounds one run of a transform script.
 	TransformTimeout time.Duration
 	// TransformMemoryMB caps the memory of each transform runner process.
@@ -135,6 +138,12 @@ func ServeFlags() []cli.Flag {
 			Sources: cli.EnvVars("SWITCHBOARD_TARGET_DISABLE_AFTER"),
 		},
 		&cli.DurationFlag{
+			Name:    "chat-inactivity-timeout",
+			Usage:   "end a chat on a connection after this long without a message, telling the integration's target (0: never)",
+			Value:   24 * time.Hour,
+			Sources: cli.EnvVars("SWITCHBOARD_CHAT_INACTIVITY_TIMEOUT"),
+		},
+		&cli.DurationFlag{
 			Name:    "transform-timeout",
 			Usage:   "time limit of one run of a transform script",
 			Value:   100 * time.Millisecond,
@@ -183,6 +192,7 @@ func Load(cmd *cli.Command) (*Config, error) {
 
 		DeliveryTargetConcurrency: cmd.Int("delivery-target-concurrency"),
 		TargetDisableAfter:        cmd.Duration("target-disable-after"),
+		ChatInactivityTimeout:     cmd.Duration("chat-inactivity-timeout"),
 		TransformTimeout:          cmd.Duration("transform-timeout"),
 		TransformMemoryMB:         cmd.Int("transform-memory-mb"),
 		TransformRunners:          cmd.Int("transform-runners"),
@@ -225,6 +235,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DeliveryTargetConcurrency < 1 {
 		return fmt.Errorf("config: --delivery-target-concurrency %d must be at least 1", c.DeliveryTargetConcurrency)
+	}
+	if c.ChatInactivityTimeout < 0 {
+		return fmt.Errorf("config: --chat-inactivity-timeout %s must not be negative", c.ChatInactivityTimeout)
 	}
 	if c.TargetDisableAfter < 0 {
 		return fmt.Errorf("config: --target-disable-after %s must not be negative", c.TargetDisableAfter)

@@ -19,7 +19,7 @@ func SampleVars() map[string]string {
 	return map[string]string{
 		"chatId": "session_abc123", "conversationId": "session_abc123", "contact": "user_42",
 		"contact.name": "Jane Smith", "contact.email": "jane@example.com", "contact.externalId": "user_42",
-		"channel": "custom", "event": "MESSAGE", "text": "Hello Jane!", "content": "Hello Jane!",
+		"channel": "SMS", "direction": "inbound", "event": "MESSAGE", "text": "Hello Jane!", "content": "Hello Jane!",
 		"messageId": "01a1fe7b-0000-7000-8000-000000000001", "integrationId": "01a1fe7b-0000-7000-8000-000000000002",
 		"timestamp": "2026-01-02T03:04:05Z", "multimedia.url": "", "multimedia.caption": "", "sender": "",
 	}

@@ -95,6 +95,9 @@ func (p *Planner) Plan(ctx context.Context, ev *domain.OutboundEvent) ([]store.N
 	} else if d != nil {
 		out = append(out, *d)
 	}
+	if d := planProvider(ev); d != nil {
+		out = append(out, *d)
+	}
 	subs, err := p.subscriptions(ctx, ev.WorkspaceID)
 	if err != nil {
 		return nil, err
@@ -116,16 +119,16 @@ func (p *Planner) Plan(ctx context.Context, ev *domain.OutboundEvent) ([]store.N
 }
 
 // planIntegration: agent replies in app-API conversations, and contact
-// messages and chat ends in chats on connections or the widget, go to the
-// integration's own target.
+// messages and chat ends in chats (whose replies a plugin sends: on
+// connections, in the widget) go to the integration's own target.
 func (p *Planner) planIntegration(ctx context.Context, ev *domain.OutboundEvent) (*store.NewDelivery, error) {
 	var eventType string
 	switch {
-	case ev.Kind == domain.OutboundMessage && ev.Channel == "custom" && ev.Message.Direction == domain.Outbound:
+	case ev.Kind == domain.OutboundMessage && !ev.Chat && ev.Message.Direction == domain.Outbound:
 		eventType = EventMessageSent
-	case ev.Kind == domain.OutboundMessage && ev.Channel != "custom" && ev.Message.Direction == domain.Inbound:
+	case ev.Kind == domain.OutboundMessage && ev.Chat && ev.Message.Direction == domain.Inbound:
 		eventType = EventMessageReceived
-	case ev.Kind == domain.OutboundChatEnd && ev.Channel != "custom":
+	case ev.Kind == domain.OutboundChatEnd && ev.Chat:
 		eventType = EventChatEnded
 	default:
 		return nil, nil
@@ -154,6 +157,41 @@ func (p *Planner) planIntegration(ctx context.Context, ev *domain.OutboundEvent)
 	return d, nil
 }
 
+// EventProviderSend is the event type of a message sent through a provider.
+const EventProviderSend = "message.send"
+
+// ProviderPayload is what a provider delivery needs to send a message.
+type ProviderPayload struct {
+	ConnectionID string `json:"connectionId"`
+	To           string `json:"to"`
+	Content      string `json:"content"`
+	ContentType  string `json:"contentType,omitempty"`
+	MediaURL     string `json:"mediaUrl,omitempty"`
+}
+
+// planProvider: a reply in a chat on a connection goes out through the
+// connection's plugin, as a delivery of its own, in the chat's order.
+func planProvider(ev *domain.OutboundEvent) *store.NewDelivery {
+	if ev.Kind != domain.OutboundMessage || !ev.Chat || ev.Message == nil || ev.Message.Direction != domain.Outbound ||
+		ev.Conversation.ConnectionID == "" {
+		return nil
+	}
+	to := ev.Conversation.Contact.Phone
+	if to == "" {
+		to = ev.Conversation.Contact.ExternalID
+	}
+	if to == "" {
+		to = ev.Conversation.ExternalID
+	}
+	payload, err := json.Marshal(ProviderPayload{ConnectionID: ev.Conversation.ConnectionID, To: to, Content: ev.Message.Content,
+		ContentType: ev.Message.ContentType, MediaURL: ev.Message.MediaURL})
+	if err != nil {
+		return nil
+	}
+	return &store.NewDelivery{TargetType: domain.TargetProvider, EventType: EventProviderSend, Payload: payload,
+		OrderingKey: "p:" + ev.Conversation.ID}
+}
+
 // Vars are an event's template variables.
 func Vars(ev *domain.OutboundEvent) map[string]string {
 	c := ev.Conversation.Contact
@@ -174,13 +212,17 @@ func Vars(ev *domain.OutboundEvent) map[string]string {
 		"timestamp":          ev.At.UTC().Format(time.RFC3339Nano),
 		"multimedia.url":     "",
 		"multimedia.caption": "",
-		"sender":             "",
+		"sender":             ev.Conversation.Sender,
+		"direction":          domain.Inbound,
 	}
 	if m := ev.Message; m != nil {
+		v["direction"] = m.Direction
 		v["messageId"] = m.ID
 		v["content"] = m.Content
 		v["text"] = m.Content
 		v["timestamp"] = m.SentAt.UTC().Format(time.RFC3339Nano)
+		v["multimedia.url"] = m.MediaURL
+		v["multimedia.caption"] = m.MediaCaption
 	}
 	if ev.Kind == domain.OutboundChatEnd {
 		v["event"] = "END"

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/scripts"
 	"golang.org/x/net/http/httpguts"
 )
@@ -21,7 +22,7 @@ import (
 var Variables = []string{
 	"chatId", "contact", "event", "text", "multimedia.url", "multimedia.caption", "sender", "channel",
 	"timestamp", "conversationId", "messageId", "content", "contact.name", "contact.email",
-	"contact.externalId", "integrationId",
+	"contact.externalId", "integrationId", "direction",
 }
 
 var knownVariable = func() map[string]bool {
@@ -400,10 +401,11 @@ func buildBody(fs []Field, vars map[string]string) map[string]any {
 }
 
 // DefaultBody is the body sent when no body fields are configured: the app
-// API's {conversationId, content} for custom-webhook conversations, and the
-// chat parameters for chats on connections and the webchat widget.
+// API's {conversationId, content} for an agent's reply (direction
+// "outbound"), and the chat parameters for a contact's message or a chat's
+// end on a connection or the webchat widget.
 func DefaultBody(vars map[string]string) map[string]any {
-	if vars["channel"] == "custom" {
+	if vars["direction"] == domain.Outbound {
 		return map[string]any{"conversationId": vars["conversationId"], "content": vars["content"]}
 	}
 	return map[string]any{

@@ -107,14 +107,14 @@ func TestRenderAuthAndDefaults(t *testing.T) {
 		t.Errorf("basic = %q", h)
 	}
 	bearer, _ := ParseTarget([]byte(`{"url":"https://example.com","auth":{"type":"bearer","token":"t"}}`), NewGuard(false), nil)
-	r := bearer.Render(map[string]string{"channel": "custom", "conversationId": "c", "content": "x"})
+	r := bearer.Render(map[string]string{"channel": "custom", "direction": "outbound", "conversationId": "c", "content": "x"})
 	if r.Headers["Authorization"] != "Bearer t" || r.Method != "POST" {
 		t.Errorf("bearer request = %+v", r)
 	}
 	if !reflect.DeepEqual(r.Body, map[string]any{"conversationId": "c", "content": "x"}) {
-		t.Errorf("default custom body = %v", r.Body)
+		t.Errorf("default body of an agent reply = %v", r.Body)
 	}
-	chat := bearer.Render(map[string]string{"channel": "SMS", "chatId": "+1", "event": "MESSAGE"}).Body.(map[string]any)
+	chat := bearer.Render(map[string]string{"channel": "SMS", "direction": "inbound", "chatId": "+1", "event": "MESSAGE"}).Body.(map[string]any)
 	if chat["chatId"] != "+1" || chat["event"] != "MESSAGE" || chat["multimedia"] == nil {
 		t.Errorf("default chat body = %v", chat)
 	}

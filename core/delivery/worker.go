@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -26,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/cache"
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/scripts"
 )
 
@@ -63,6 +65,14 @@ type Options struct {
 	// in flight in this process (default: half of Concurrency), so that one
 	// workspace's transforms cannot occupy every sender.
 	WorkspaceTransforms int
+	// Channels are the plugins that send through providers; nil sends nothing.
+	Channels Channels
+}
+
+// Channels is what sending through a provider needs of the plugin host.
+type Channels interface {
+	ByChannel(channel string) (sdk.Info, bool)
+	Channel(kind string) (sdk.Channel, error)
 }
 
 // transformWait bounds how long a sender waits for one transform run,
@@ -94,8 +104,11 @@ type Worker struct {
 	// holds at most Concurrency entries.
 	transforms map[string]*transformSlots
 
-	secrets *cache.TTL[store.SigningSecrets]
-	subs    *cache.TTL[subscriptionTarget]
+	secrets     *cache.TTL[store.SigningSecrets]
+	subs        *cache.TTL[subscriptionTarget]
+	connections *cache.TTL[domain.Connection]
+	// callbackBase is the hub's public base URL, for providers' status callbacks.
+	callbackBase atomic.Pointer[string]
 
 	attempts *prometheus.CounterVec
 	latency  prometheus.Histogram
@@ -136,9 +149,10 @@ func NewWorker(s *store.Store, p *Planner, engine *scripts.Engine, log *slog.Log
 		wake:    make(chan struct{}, 1),
 		targets: map[string]chan struct{}{},
 
-		transforms: map[string]*transformSlots{},
-		secrets:    cache.NewTTL[store.SigningSecrets](time.Second, 10_000),
-		subs:       cache.NewTTL[subscriptionTarget](time.Second, 10_000),
+		transforms:  map[string]*transformSlots{},
+		secrets:     cache.NewTTL[store.SigningSecrets](time.Second, 10_000),
+		subs:        cache.NewTTL[subscriptionTarget](time.Second, 10_000),
+		connections: cache.NewTTL[domain.Connection](time.Second, 10_000),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_delivery_attempts_total",
 			Help: "Delivery attempts by outcome.",
@@ -336,7 +350,14 @@ func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) (store.At
 	n := d.AttemptCount + 1
 	start := time.Now()
 	a := domain.Attempt{N: n, At: start.UTC()}
-	skipped, serr := w.send(ctx, d, &a)
+	var prov providerSent
+	var skipped bool
+	var serr *sendError
+	if d.TargetType == domain.TargetProvider {
+		serr = w.sendProvider(ctx, d, &a, &prov)
+	} else {
+		skipped, serr = w.send(ctx, d, &a)
+	}
 	if serr != nil && serr.busy {
 		w.attempts.WithLabelValues("busy").Inc()
 		if err := w.store.DeferClaims(ctx, w.opts.ID, []string{d.ID}, time.Now().Add(busyDelay)); err != nil {
@@ -349,7 +370,7 @@ func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) (store.At
 	a.DurationMs = time.Since(start).Milliseconds()
 	w.latency.Observe(time.Since(start).Seconds())
 
-	o := store.AttemptOutcome{Delivery: d, Attempt: a}
+	o := store.AttemptOutcome{Delivery: d, Attempt: a, ProviderMessageID: prov.externalID, ConnectionID: prov.connectionID}
 	switch {
 	case skipped:
 		o.Status = domain.DeliverySkipped
@@ -503,6 +524,14 @@ func (w *Worker) prepareIntegration(ctx context.Context, d store.ClaimedDelivery
 	var vars map[string]string
 	if err := json.Unmarshal(d.Payload, &vars); err != nil {
 		return nil, false, permanent("delivery payload: %v", err)
+	}
+	if vars["direction"] == "" {
+		// Queued before payloads said it: an agent's reply is the only
+		// outbound event delivered to an integration's target.
+		vars["direction"] = domain.Inbound
+		if d.EventType == EventMessageSent {
+			vars["direction"] = domain.Outbound
+		}
 	}
 	req := it.target.Render(vars)
 	if src := it.target.Transform; src != "" {

@@ -43,6 +43,12 @@ type Integration struct {
 	OutboundURL string
 	// Delivery is the target configuration as JSON, or nil.
 	Delivery json.RawMessage
+	// Config is the kind's own settings, as its plugin's schema describes
+	// them; passed to the plugin with every request.
+	Config json.RawMessage
+	// Connections are the codes of the connections the integration uses,
+	// in the order the admin listed them.
+	Connections []string
 	// DeliveryDisabledAt is set when the target was disabled after failing
 	// continuously; an update of the target enables it again.
 	DeliveryDisabledAt *time.Time
@@ -81,12 +87,22 @@ type Conversation struct {
 	WorkspaceID   string
 	IntegrationID string
 	// ExternalID is the app's conversationId or the channel's chat id.
-	ExternalID    string
-	Subject       string
-	Status        string
-	Contact       Contact
-	TeamID        string
+	ExternalID string
+	Subject    string
+	Status     string
+	Contact    Contact
+	TeamID     string
+	// ConnectionID, Channel and Sender are set for a chat on a connection:
+	// the connection it came in through, its channel and the hub-side
+	// sender the contact wrote to.
+	ConnectionID  string
+	Channel       string
+	Sender        string
 	LastMessageAt time.Time
+	// LastInboundAt is the time of the contact's latest message, which
+	// opens a channel's reply window.
+	LastInboundAt *time.Time
+	EndedAt       *time.Time
 	CreatedAt     time.Time
 }
 
@@ -106,6 +122,9 @@ const (
 	MessageSent    = "sent"
 	MessageFailed  = "failed"
 	MessageSkipped = "skipped"
+	// A message sent through a provider is delivered once the provider
+	// reports it reached the contact.
+	MessageDelivered = "delivered"
 )
 
 // MessageStatusOf is the status an outbound message takes when its
@@ -124,6 +143,22 @@ func MessageStatusOf(deliveryStatus string) string {
 	return ""
 }
 
+// statusRank orders the statuses a provider reports: a report never moves
+// a message back (a late "sent" after "delivered"), and a failure never
+// undoes a delivery.
+var statusRank = map[string]int{MessageQueued: 0, MessageSent: 1, MessageFailed: 2, MessageDelivered: 3}
+
+// MessageStatusAdvances reports whether a provider's report of next moves
+// a message that is cur forward.
+func MessageStatusAdvances(cur, next string) bool {
+	n, ok := statusRank[next]
+	if !ok {
+		return false
+	}
+	c, ok := statusRank[cur]
+	return !ok || n > c
+}
+
 // Message is one message in a conversation.
 type Message struct {
 	ID             string
@@ -136,7 +171,11 @@ type Message struct {
 	ContentType    string
 	SentAt         time.Time
 	Status         string
-	CreatedAt      time.Time
+	// Error is why an outbound message failed, as the provider said.
+	Error        string
+	MediaURL     string
+	MediaCaption string
+	CreatedAt    time.Time
 }
 
 // Event-log statuses, as the custom webhook defines them.
@@ -211,4 +250,75 @@ type Attempt struct {
 type Page struct {
 	Limit  int
 	Cursor string
+}
+
+// Connection statuses on an integration.
+const (
+	ConnectionActive   = "active"
+	ConnectionInactive = "inactive"
+)
+
+// Connection is a workspace's sender on a provider's channel: an SMS
+// number or code, a WhatsApp business number.
+type Connection struct {
+	ID          string
+	WorkspaceID string
+	// Code is the admin's name for it, unique in the workspace.
+	Code string
+	// Channel is the channel its plugin serves ("SMS", "WHATSAPP").
+	Channel string
+	// Sender is the number or code contacts write to.
+	Sender string
+	// Route is the provider route outbound SMS take, if the provider has routes.
+	Route string
+	// Provider is the provider settings, secrets included, as JSON.
+	Provider  json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ConnectionState is one listed connection's activation on an integration.
+type ConnectionState struct {
+	Code         string
+	ConnectionID string
+	Channel      string
+	Sender       string
+	Status       string
+	// Error says why the connection could not be activated.
+	Error string
+}
+
+// Campaign types and statuses.
+const (
+	CampaignChatbot = "chatbot"
+	CampaignKeyword = "keyword"
+	CampaignDraft   = "draft"
+	CampaignLive    = "live"
+	CampaignPaused  = "paused"
+)
+
+// Campaign is a chatbot or keyword campaign, as far as integrations need
+// one: what it links and which senders it uses while live.
+type Campaign struct {
+	ID            string
+	WorkspaceID   string
+	Name          string
+	Type          string
+	IntegrationID string
+	Senders       []string
+	Status        string
+	// IntegratedAt is when the campaign first went live linked to its integration.
+	IntegratedAt *time.Time
+	CreatedAt    time.Time
+}
+
+// AutoReply answers inbound traffic on a connection's sender while active.
+type AutoReply struct {
+	ID          string
+	WorkspaceID string
+	// Connection is the connection's code.
+	Connection string
+	Message    string
+	Active     bool
+	CreatedAt  time.Time
 }

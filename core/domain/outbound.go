@@ -63,9 +63,14 @@ type OutboundEvent struct {
 	Kind          string
 	WorkspaceID   string
 	IntegrationID string
-	// Channel is the integration's kind ("custom", "webchat") or the
-	// connection's channel ("SMS", "WHATSAPP").
-	Channel      string
+	// Channel is the integration's kind or the connection's channel.
+	Channel string
+	// Chat says the conversation is a chat whose replies a plugin sends
+	// (a connection's provider, the webchat widget): the contact's messages
+	// and the chat's end go to the integration's target. Otherwise the
+	// conversation came in through an app's API, and agent replies go to
+	// the target.
+	Chat         bool
 	Conversation Conversation
 	Message      *Message
 	// PreviousTeamID and Team are set for transfers.
@@ -74,8 +79,17 @@ type OutboundEvent struct {
 	At             time.Time
 }
 
+// Route says how a conversation's events travel: the channel to name in
+// them, and whether it is a chat (see OutboundEvent.Chat).
+type Route struct {
+	Channel string
+	Chat    bool
+}
+
 // Delivery targets.
 const (
 	TargetIntegration  = "integration"
 	TargetSubscription = "subscription"
+	// TargetProvider sends a message through its connection's plugin.
+	TargetProvider = "provider"
 )

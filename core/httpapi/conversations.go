@@ -136,7 +136,7 @@ func (s *Server) createMessage(c *gin.Context) {
 		s.fail(c, errConflict("the conversation has ended"))
 		return
 	}
-	m, queued, err := s.Store.CreateOutboundMessage(ctx, conv, s.channelOf(c, conv), *req.Content)
+	m, queued, err := s.Store.CreateOutboundMessage(ctx, conv, s.routeOf(c, conv), *req.Content)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -147,25 +147,25 @@ func (s *Server) createMessage(c *gin.Context) {
 	c.JSON(http.StatusCreated, messageJSON(m))
 }
 
-// channelOf is the channel a conversation came in through: its integration's kind.
-func (s *Server) channelOf(c *gin.Context, conv domain.Conversation) string {
+// routeOf is how a conversation's events travel (see threads.Rules.Route).
+func (s *Server) routeOf(c *gin.Context, conv domain.Conversation) domain.Route {
 	in, err := s.Store.Integration(c.Request.Context(), workspace(c), conv.IntegrationID)
 	if err != nil {
-		return ""
+		return domain.Route{Channel: conv.Channel, Chat: conv.ConnectionID != ""}
 	}
-	return in.Kind
+	return s.Threads.Route(in, conv)
 }
 
 // conversationAction runs a change on a conversation of the workspace and
 // answers with it, telling the worker when the change queued deliveries.
-func (s *Server) conversationAction(c *gin.Context, act func(ctx context.Context, conv domain.Conversation, channel string) (domain.Conversation, int, error)) {
+func (s *Server) conversationAction(c *gin.Context, act func(ctx context.Context, conv domain.Conversation, route domain.Route) (domain.Conversation, int, error)) {
 	ctx := c.Request.Context()
 	conv, err := s.Store.Conversation(ctx, workspace(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "conversation"))
 		return
 	}
-	conv, queued, err := act(ctx, conv, s.channelOf(c, conv))
+	conv, queued, err := act(ctx, conv, s.routeOf(c, conv))
 	if err != nil {
 		s.fail(c, notFoundAs(err, "conversation"))
 		return
@@ -188,8 +188,8 @@ func (s *Server) transferConversation(c *gin.Context) {
 		s.fail(c, errInvalid("teamId is required"))
 		return
 	}
-	s.conversationAction(c, func(ctx context.Context, conv domain.Conversation, channel string) (domain.Conversation, int, error) {
-		conv, queued, err := s.Store.TransferConversation(ctx, conv.WorkspaceID, conv.ID, *req.TeamID, channel)
+	s.conversationAction(c, func(ctx context.Context, conv domain.Conversation, route domain.Route) (domain.Conversation, int, error) {
+		conv, queued, err := s.Store.TransferConversation(ctx, conv.WorkspaceID, conv.ID, *req.TeamID, route)
 		if errors.Is(err, store.ErrTeamNotFound) {
 			return conv, 0, errInvalid("teamId: no team %q in this workspace", *req.TeamID)
 		}
@@ -199,8 +199,8 @@ func (s *Server) transferConversation(c *gin.Context) {
 
 // endConversation ends a conversation; replies to it are refused from then on.
 func (s *Server) endConversation(c *gin.Context) {
-	s.conversationAction(c, func(ctx context.Context, conv domain.Conversation, channel string) (domain.Conversation, int, error) {
-		conv, queued, err := s.Store.EndConversation(ctx, conv.WorkspaceID, conv.ID, channel)
+	s.conversationAction(c, func(ctx context.Context, conv domain.Conversation, route domain.Route) (domain.Conversation, int, error) {
+		conv, queued, err := s.Store.EndConversation(ctx, conv.WorkspaceID, conv.ID, route)
 		if errors.Is(err, store.ErrConflict) {
 			return conv, 0, errConflict("the conversation has already ended")
 		}

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/delivery"
 	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/pluginhost"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/scripts"
 )
@@ -26,12 +29,16 @@ type integrationCreateRequest struct {
 	OutboundURL *string         `json:"outboundUrl"`
 	Delivery    json.RawMessage `json:"delivery"`
 	Connections []string        `json:"connections"`
+	// Config is the kind's own settings, checked against its plugin's schema.
+	Config json.RawMessage `json:"config"`
 }
 
 type integrationUpdateRequest struct {
 	Name        *string         `json:"name"`
 	OutboundURL *string         `json:"outboundUrl"`
 	Delivery    json.RawMessage `json:"delivery"`
+	Connections *[]string       `json:"connections"`
+	Config      json.RawMessage `json:"config"`
 }
 
 type integrationResponse struct {
@@ -48,23 +55,39 @@ type integrationResponse struct {
 	UpdatedAt        time.Time `json:"updatedAt"`
 	APIKey           string    `json:"apiKey,omitempty"`
 	ResponseToken    string    `json:"responseToken,omitempty"`
+	// Connections are the listed connections with their activation state.
+	Connections []connectionStatus `json:"connections"`
 }
 
 // connectionStatus reports one connection's activation.
 type connectionStatus struct {
 	Code    string `json:"code"`
 	Channel string `json:"channel"`
+	Sender  string `json:"sender,omitempty"`
 	Status  string `json:"status"`
 	Error   string `json:"error,omitempty"`
 }
 
-type integrationStartResponse struct {
-	integrationResponse
-	Connections []connectionStatus `json:"connections"`
+func connectionStatusJSON(st domain.ConnectionState) connectionStatus {
+	return connectionStatus{Code: st.Code, Channel: st.Channel, Sender: st.Sender, Status: st.Status, Error: st.Error}
 }
 
+// integrationJSON is an integration with its connections' states.
 func (s *Server) integrationJSON(r *http.Request, in domain.Integration) integrationResponse {
+	states, err := s.Store.IntegrationConnections(r.Context(), in.WorkspaceID, []string{in.ID})
+	if err != nil {
+		s.Log.Warn("read integration connections", "integration", in.ID, "err", err)
+	}
+	return s.integrationWith(r, in, states[in.ID])
+}
+
+func (s *Server) integrationWith(r *http.Request, in domain.Integration, states []domain.ConnectionState) integrationResponse {
+	conns := make([]connectionStatus, len(states))
+	for i, st := range states {
+		conns[i] = connectionStatusJSON(st)
+	}
 	return integrationResponse{
+		Connections:      conns,
 		ID:               in.ID,
 		Name:             in.Name,
 		Kind:             in.Kind,
@@ -188,9 +211,21 @@ func (s *Server) createIntegration(c *gin.Context) {
 		s.fail(c, errInvalid("give outboundUrl or delivery, not both: outboundUrl is shorthand for a delivery that POSTs to it"))
 		return
 	}
-	if len(req.Connections) > 0 {
-		s.fail(c, errInvalid("connections: SMS and WhatsApp connections are not available in this version"))
+	codes, err := s.validConnections(c.Request.Context(), workspace(c), req.Connections)
+	if err != nil {
+		s.fail(c, err)
 		return
+	}
+	cfg, err := s.validConfig(*req.Kind, req.Config)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	// With connections, an integration waits to be started: activation
+	// evaluates each one. Without, it is active at once.
+	status := domain.StatusActive
+	if len(codes) > 0 {
+		status = domain.StatusInactive
 	}
 	apiKey, apiKeyHash := auth.NewSecret(auth.PrefixAPIKey)
 	respToken, respTokenHash := auth.NewSecret(auth.PrefixResponseToken)
@@ -198,9 +233,11 @@ func (s *Server) createIntegration(c *gin.Context) {
 		WorkspaceID: workspace(c),
 		Name:        name,
 		Kind:        *req.Kind,
-		Status:      domain.StatusActive,
+		Status:      status,
 		OutboundURL: outbound,
 		Delivery:    deliveryCfg,
+		Config:      cfg,
+		Connections: codes,
 	}, store.IntegrationSecrets{
 		APIKeyHash:        apiKeyHash,
 		ResponseTokenHash: respTokenHash,
@@ -226,8 +263,17 @@ func (s *Server) listIntegrations(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	ids := make([]string, len(ins))
+	for i := range ins {
+		ids[i] = ins[i].ID
+	}
+	states, err := s.Store.IntegrationConnections(c.Request.Context(), workspace(c), ids)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, listJSON("integrations", mapAll(ins, func(in domain.Integration) integrationResponse {
-		return s.integrationJSON(c.Request, in)
+		return s.integrationWith(c.Request, in, states[in.ID])
 	}), next))
 }
 
@@ -280,6 +326,22 @@ func (s *Server) updateIntegration(c *gin.Context) {
 			return
 		}
 		u.Delivery = &d
+	}
+	if req.Connections != nil {
+		codes, err := s.validConnections(ctx, workspace(c), *req.Connections)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		u.Connections = &codes
+	}
+	if req.Config != nil {
+		cfg, err := s.validConfig(current.Kind, req.Config)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		u.Config = &cfg
 	}
 	in, err := s.Store.UpdateIntegration(ctx, workspace(c), current.ID, u)
 	if err != nil {
@@ -358,22 +420,108 @@ func (s *Server) rotateSigningSecret(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"secret": secret})
 }
 
-func (s *Server) setStatus(c *gin.Context, status string) {
-	st := status
-	in, err := s.Store.UpdateIntegration(c.Request.Context(), workspace(c), c.Param("id"), store.IntegrationUpdate{Status: &st})
+// startIntegration activates an integration, evaluating each connection on
+// its own. Some activated: 200 with each one's state. None: 409, and the
+// integration stays inactive.
+func (s *Server) startIntegration(c *gin.Context) {
+	ctx := c.Request.Context()
+	in, states, err := s.Store.StartIntegration(ctx, workspace(c), c.Param("id"), s.Activation)
+	if err != nil && !errors.Is(err, store.ErrNoneActivated) {
+		s.fail(c, notFoundAs(err, "integration"))
+		return
+	}
+	s.forgetIntegration(in.ID)
+	out := s.integrationWith(c.Request, in, states)
+	if errors.Is(err, store.ErrNoneActivated) {
+		reasons := make([]string, 0, len(states))
+		for _, st := range states {
+			reasons = append(reasons, st.Code+": "+st.Error)
+		}
+		c.JSON(http.StatusConflict, gin.H{
+			"error":       "conflict",
+			"message":     "no connection could be activated; the integration stays inactive (" + strings.Join(reasons, "; ") + ")",
+			"connections": out.Connections,
+		})
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// stopIntegration makes an integration inactive and releases its senders;
+// while live campaigns use it, it answers 409 naming them.
+func (s *Server) stopIntegration(c *gin.Context) {
+	in, err := s.Store.StopIntegration(c.Request.Context(), workspace(c), c.Param("id"))
+	var live *store.ErrLiveCampaigns
+	if errors.As(err, &live) {
+		s.fail(c, errConflict("the integration is linked to live campaigns %s; pause them first", quoteAll(live.Names)))
+		return
+	}
 	if err != nil {
 		s.fail(c, notFoundAs(err, "integration"))
 		return
 	}
-	s.Integrations.Forget(in.ID)
-	c.JSON(http.StatusOK, integrationStartResponse{
-		integrationResponse: s.integrationJSON(c.Request, in),
-		Connections:         []connectionStatus{},
-	})
+	s.forgetIntegration(in.ID)
+	c.JSON(http.StatusOK, s.integrationJSON(c.Request, in))
 }
 
-func (s *Server) startIntegration(c *gin.Context) { s.setStatus(c, domain.StatusActive) }
-func (s *Server) stopIntegration(c *gin.Context)  { s.setStatus(c, domain.StatusInactive) }
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// maxConnections bounds the connections one integration lists.
+const maxConnections = 50
+
+// validConnections checks an integration's list of connection codes: each
+// names a connection of the workspace, once. Whether a connection can be
+// activated is decided when the integration starts, never here.
+func (s *Server) validConnections(ctx context.Context, workspaceID string, codes []string) ([]string, error) {
+	if len(codes) > maxConnections {
+		return nil, errInvalid("connections: at most %d connections", maxConnections)
+	}
+	out := make([]string, 0, len(codes))
+	seen := map[string]bool{}
+	for i, code := range codes {
+		field := "connections[" + strconv.Itoa(i) + "]"
+		if err := validCode(field, code); err != nil {
+			return nil, err
+		}
+		if seen[code] {
+			continue
+		}
+		seen[code] = true
+		if _, err := s.Store.ConnectionByCode(ctx, workspaceID, code); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, errInvalid("%s: no connection with code %q in this workspace", field, code)
+			}
+			return nil, err
+		}
+		out = append(out, code)
+	}
+	return out, nil
+}
+
+// validConfig checks a kind's settings against its plugin's schema.
+func (s *Server) validConfig(kind string, raw json.RawMessage) ([]byte, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = json.RawMessage(`{}`)
+	}
+	if err := s.Plugins.ValidateConfig(kind, raw); err != nil {
+		var ce *pluginhost.ConfigError
+		if errors.As(err, &ce) {
+			return nil, errInvalid("config.%s", ce.Error())
+		}
+		return nil, err
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		return nil, errInvalid("config: not valid JSON")
+	}
+	return compact.Bytes(), nil
+}
 
 // forgetIntegration drops every cached copy of an integration after a change.
 func (s *Server) forgetIntegration(id string) {

@@ -125,6 +125,32 @@ var routeTable = map[string]routeSpec{
 
 	"GET /api/tokens":        {Admin: []routeCase{{Path: "/api/tokens", Expect: "collection"}}},
 	"DELETE /api/tokens/:id": {Admin: []routeCase{{Path: "/api/tokens/{token}", Expect: "foreign"}}},
+
+	"POST /api/connections": {Admin: []routeCase{{Path: "/api/connections", Body: map[string]any{
+		"code": "b-conn", "channel": "SMS", "sender": "15550003333",
+		"provider": map[string]any{"accountSid": "AC" + strings.Repeat("b", 32), "authToken": "b-token"},
+	}, Expect: "create"}}},
+	"GET /api/connections":        {Admin: []routeCase{{Path: "/api/connections", Expect: "collection"}}},
+	"GET /api/connections/:id":    {Admin: []routeCase{{Path: "/api/connections/{connection}", Expect: "foreign"}}},
+	"DELETE /api/connections/:id": {Admin: []routeCase{{Path: "/api/connections/{connection}", Expect: "foreign"}}},
+	"POST /api/campaigns": {Admin: []routeCase{
+		{Path: "/api/campaigns", Body: map[string]any{"name": "b-campaign", "type": "keyword", "senders": []string{"15550004444"}}, Expect: "create"},
+		{Path: "/api/campaigns", Body: map[string]any{"name": "b-chatbot", "type": "chatbot", "integrationId": "{integration}"}, Expect: "foreign"},
+	}},
+	"GET /api/campaigns":                  {Admin: []routeCase{{Path: "/api/campaigns", Expect: "collection"}}},
+	"POST /api/campaigns/:id/live":        {Admin: []routeCase{{Path: "/api/campaigns/{campaign}/live", Expect: "foreign"}}},
+	"POST /api/campaigns/:id/pause":       {Admin: []routeCase{{Path: "/api/campaigns/{campaign}/pause", Expect: "foreign"}}},
+	"GET /api/integrations/:id/campaigns": {Admin: []routeCase{{Path: "/api/integrations/{integration}/campaigns", Expect: "foreign"}}},
+	"POST /api/auto-replies": {Admin: []routeCase{
+		{Path: "/api/auto-replies", Body: map[string]any{"connection": "{connectionCode}", "message": "b says hi"}, Expect: "foreign"},
+	}},
+	"GET /api/auto-replies":        {Admin: []routeCase{{Path: "/api/auto-replies", Expect: "collection"}}},
+	"PATCH /api/auto-replies/:id":  {Admin: []routeCase{{Path: "/api/auto-replies/{autoReply}", Body: map[string]any{"active": true}, Expect: "foreign"}}},
+	"DELETE /api/auto-replies/:id": {Admin: []routeCase{{Path: "/api/auto-replies/{autoReply}", Expect: "foreign"}}},
+	"POST /integrations/live-chat/:id/chats/:chat/events": {
+		Public:     "the response API (CONTRACT §6), authenticated by the integration's sbr_ response token, never an admin token",
+		PublicCase: "/integrations/live-chat/{integration}/chats/alpha-thread-9c1d/events",
+	},
 }
 
 var newSubscription = map[string]any{"url": "https://example.com/b-hook", "subscribedEvents": []string{"messages"}}
@@ -313,15 +339,37 @@ func seedWorkspace(t *testing.T, h *apptest.Hub) *workspaceA {
 		t.Fatalf("tokens: %+v", tokens)
 	}
 	secret := h.Admin("GET", "/api/integrations/"+in.ID+"/signing-secret", nil).Map(t)["secret"].(string)
+	conn := h.Admin("POST", "/api/connections", map[string]any{
+		"code": "alpha-conn-5e1f", "channel": "SMS", "sender": "15550001111", "route": "alpha-route-71",
+		"provider": map[string]any{"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "alpha-auth-token-9d2a"},
+	})
+	if conn.Status != http.StatusCreated {
+		t.Fatalf("connection: %d %s", conn.Status, conn.Body)
+	}
+	if strings.Contains(string(conn.Body), "alpha-auth-token-9d2a") {
+		t.Fatalf("the connection's auth token is in the answer that creates it: %s", conn.Body)
+	}
+	camp := h.Admin("POST", "/api/campaigns", map[string]any{"name": "alpha-campaign-3b7c", "type": "keyword", "senders": []string{"15550002222"}})
+	if camp.Status != http.StatusCreated {
+		t.Fatalf("campaign: %d %s", camp.Status, camp.Body)
+	}
+	ar := h.Admin("POST", "/api/auto-replies", map[string]any{"connection": "alpha-conn-5e1f", "message": "alpha auto reply 6f1e", "active": false})
+	if ar.Status != http.StatusCreated {
+		t.Fatalf("auto-reply: %d %s", ar.Status, ar.Body)
+	}
 
 	a := &workspaceA{
 		ids: map[string]string{
-			"integration":  in.ID,
-			"conversation": conv,
-			"delivery":     dels.Deliveries[0].ID,
-			"subscription": sub.Map(t)["id"].(string),
-			"team":         team.Map(t)["id"].(string),
-			"token":        tokens.Tokens[0].ID,
+			"integration":    in.ID,
+			"conversation":   conv,
+			"delivery":       dels.Deliveries[0].ID,
+			"subscription":   sub.Map(t)["id"].(string),
+			"team":           team.Map(t)["id"].(string),
+			"token":          tokens.Tokens[0].ID,
+			"connection":     conn.Map(t)["id"].(string),
+			"connectionCode": "alpha-conn-5e1f",
+			"campaign":       camp.Map(t)["id"].(string),
+			"autoReply":      ar.Map(t)["id"].(string),
 		},
 		apiKey: in.APIKey,
 		secrets: map[string]string{
@@ -348,6 +396,11 @@ func seedWorkspace(t *testing.T, h *apptest.Hub) *workspaceA {
 			"token id":            tokens.Tokens[0].ID,
 			"contact name":        "Alpha Person",
 			"inbound message id":  "alpha-msg-1",
+			"connection auth":     "alpha-auth-token-9d2a",
+			"connection sender":   "15550001111",
+			"connection route":    "alpha-route-71",
+			"campaign name":       "alpha-campaign-3b7c",
+			"auto-reply message":  "alpha auto reply 6f1e",
 		},
 	}
 	return a
@@ -395,6 +448,19 @@ func (a *workspaceA) checkIntact(t *testing.T, h *apptest.Hub) {
 	}
 	if r := h.Admin("GET", "/api/tokens", nil); r.Status != http.StatusOK {
 		t.Errorf("A's token after the walk: %d", r.Status)
+	}
+	if r := h.Admin("GET", a.fill("/api/connections/{connection}"), nil); r.Status != http.StatusOK || r.Map(t)["sender"] != "15550001111" {
+		t.Errorf("A's connection after the walk: %d %s", r.Status, r.Body)
+	}
+	var camps struct{ Campaigns []struct{ ID, Status string } }
+	h.Admin("GET", "/api/campaigns", nil).JSON(t, &camps)
+	if len(camps.Campaigns) != 1 || camps.Campaigns[0].Status != "draft" {
+		t.Errorf("A's campaigns after the walk: %+v", camps)
+	}
+	var ars struct{ AutoReplies []struct{ Active bool } }
+	h.Admin("GET", "/api/auto-replies", nil).JSON(t, &ars)
+	if len(ars.AutoReplies) != 1 || ars.AutoReplies[0].Active {
+		t.Errorf("A's auto-replies after the walk: %+v", ars)
 	}
 }
 

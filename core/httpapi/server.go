@@ -17,6 +17,8 @@ import (
 	"github.com/switchboardhq/switchboard/core/delivery"
 	"github.com/switchboardhq/switchboard/core/inbound"
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/threads"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/scripts"
 )
 
@@ -24,6 +26,9 @@ import (
 type Plugins interface {
 	Known(kind string) bool
 	Ready() error
+	Info(kind string) (sdk.Info, bool)
+	ByChannel(channel string) (sdk.Info, bool)
+	ValidateConfig(kind string, cfg []byte) error
 }
 
 // Deps are the services the API calls.
@@ -35,6 +40,8 @@ type Deps struct {
 	Plugins      Plugins
 	Worker       *delivery.Worker
 	Planner      *delivery.Planner
+	Threads      *threads.Rules
+	Activation   store.ActivationRules
 	Engine       *scripts.Engine
 	Log          *slog.Logger
 	Registry     *prometheus.Registry
@@ -128,6 +135,10 @@ func (s *Server) routes() {
 	r.GET("/api/webhooks/", func(c *gin.Context) { s.withAdmin(c, s.listSubscriptions) })
 	r.GET("/api/webhooks/:a", func(c *gin.Context) { s.withAdmin(c, s.getSubscription) })
 
+	// The response API answers in chats; its bearer token is the
+	// integration's response token, not an admin token.
+	r.POST("/integrations/live-chat/:id/chats/:chat/events", s.responseEvent)
+
 	api := r.Group("/api", s.adminAuth)
 	api.POST("/integrations", s.createIntegration)
 	api.GET("/integrations", s.listIntegrations)
@@ -142,6 +153,21 @@ func (s *Server) routes() {
 	api.POST("/integrations/:id/stop", s.stopIntegration)
 	api.GET("/integrations/:id/events", s.listEvents)
 	api.POST("/integrations/:id/transform/test", s.testTransform)
+	api.GET("/integrations/:id/campaigns", s.integrationCampaigns)
+
+	api.POST("/connections", s.createConnection)
+	api.GET("/connections", s.listConnections)
+	api.GET("/connections/:id", s.getConnection)
+	api.DELETE("/connections/:id", s.deleteConnection)
+
+	api.POST("/campaigns", s.createCampaign)
+	api.GET("/campaigns", s.listCampaigns)
+	api.POST("/campaigns/:id/live", s.campaignLive)
+	api.POST("/campaigns/:id/pause", s.campaignPause)
+	api.POST("/auto-replies", s.createAutoReply)
+	api.GET("/auto-replies", s.listAutoReplies)
+	api.PATCH("/auto-replies/:id", s.updateAutoReply)
+	api.DELETE("/auto-replies/:id", s.deleteAutoReply)
 
 	api.GET("/conversations", s.listConversations)
 	api.GET("/conversations/:id", s.getConversation)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/cache"
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/threads"
@@ -28,6 +29,8 @@ type Plugins interface {
 	Channel(kind string) (sdk.Channel, error)
 	// Known says whether a plugin of the kind is installed.
 	Known(kind string) bool
+	// Info is what the kind's plugin declared.
+	Info(kind string) (sdk.Info, bool)
 }
 
 // otherKind is the metric label of every kind no plugin handles: the kind
@@ -66,6 +69,9 @@ type Service struct {
 	maxBody      int64
 	callTimeout  time.Duration
 
+	allowPrivate bool
+	connections  *cache.TTL[*domain.Connection]
+
 	replayMu sync.Map // kind → *sync.Mutex
 	batchers sync.Map // kind → *pluginBatcher
 	batchMu  sync.Mutex
@@ -79,6 +85,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// PluginTimeout bounds one call to a plugin.
 	PluginTimeout time.Duration
+	// AllowPrivate lets plugins call providers on private addresses.
+	AllowPrivate bool
 }
 
 // NewService wires the inbound pipeline.
@@ -88,7 +96,8 @@ func NewService(s *store.Store, w *threads.Writer, p Plugins, ints *auth.Integra
 	}
 	svc := &Service{
 		store: s, writer: w, plugins: p, integrations: ints, log: log,
-		maxBody: opts.MaxBodyBytes, callTimeout: opts.PluginTimeout,
+		maxBody: opts.MaxBodyBytes, callTimeout: opts.PluginTimeout, allowPrivate: opts.AllowPrivate,
+		connections: cache.NewTTL[*domain.Connection](time.Second, 10_000),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_inbound_requests_total",
 			Help: "Inbound webhook requests by kind and outcome.",
@@ -126,6 +135,11 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 		// No integration has such an id, and the database may refuse to look.
 		return Outcome{}, nil
 	}
+	info, known := s.plugins.Info(req.Kind)
+	if known && info.Channel != "" {
+		// The kind serves connections: the id in the path is a connection's.
+		return s.handleConnection(ctx, req, info)
+	}
 	in, err := s.integrations.Get(ctx, req.IntegrationID)
 	if errors.Is(err, store.ErrNotFound) {
 		s.log.Info("inbound request for unknown integration", "kind", req.Kind, "integration", req.IntegrationID)
@@ -144,7 +158,7 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 	if in.Kind != req.Kind {
 		return event(domain.EventRoutingError, fmt.Sprintf("integration is of kind %q; its inbound URL is /api/webhooks/%s/%s", in.Kind, in.Kind, in.ID))
 	}
-	if req.Kind == "custom" {
+	if info.AuthMode() == sdk.AuthAPIKey {
 		if msg, ok := checkAPIKey(req.Header, in.APIKeyHash); !ok {
 			return event(domain.EventSignatureFailure, msg)
 		}
@@ -158,8 +172,9 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 	if in.Status != domain.StatusActive {
 		return event(domain.EventSkip, "integration is stopped")
 	}
-	item := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: req.ReceivedAt}
-	res, err := s.callPlugin(ctx, req)
+	item := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: req.ReceivedAt,
+		Chat: known && info.Sends}
+	res, err := s.callPlugin(ctx, req, "", in.Config)
 	var rej *sdk.RejectError
 	switch {
 	case errors.As(err, &rej):
@@ -198,16 +213,24 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 }
 
 // callPlugin hands a request to its kind's plugin, batched with whatever
-// other requests of that kind are waiting.
-func (s *Service) callPlugin(_ context.Context, req *Request) (*sdk.InboundResult, error) {
-	return s.batcher(req.Kind).call(&sdk.InboundRequest{
-		IntegrationID: req.IntegrationID,
-		Method:        req.Method,
-		URL:           req.URL,
-		Header:        req.Header,
-		Body:          req.Body,
-		ReceivedAt:    req.ReceivedAt,
-	})
+// other requests of that kind are waiting, with the configuration of the
+// integration or connection it is for.
+func (s *Service) callPlugin(_ context.Context, req *Request, connectionID string, config []byte) (*sdk.InboundResult, error) {
+	r := &sdk.InboundRequest{
+		Method:       req.Method,
+		URL:          req.URL,
+		Header:       req.Header,
+		Body:         req.Body,
+		Config:       config,
+		ReceivedAt:   req.ReceivedAt,
+		AllowPrivate: s.allowPrivate,
+	}
+	if connectionID != "" {
+		r.ConnectionID = connectionID
+	} else {
+		r.IntegrationID = req.IntegrationID
+	}
+	return s.batcher(req.Kind).call(r)
 }
 
 func (s *Service) batcher(kind string) *pluginBatcher {

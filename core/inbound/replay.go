@@ -72,6 +72,9 @@ func (s *Service) Replay(ctx context.Context, kind string) error {
 // replayOne turns a kept request into the items that record it. The last
 // item carries the inbox id, so the request is removed with its outcome.
 func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.IngestItem, error) {
+	if k.Raw.ConnectionID != "" {
+		return s.replayConnection(ctx, k)
+	}
 	in, err := s.integrations.Get(ctx, k.IntegrationID)
 	if errors.Is(err, store.ErrNotFound) {
 		// Deleted meanwhile: there is no log to write to; just drop it.
@@ -81,9 +84,11 @@ func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.I
 	if err != nil {
 		return nil, err
 	}
-	base := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: k.ReceivedAt, EventType: domain.EventMessageReceived}
+	info, _ := s.plugins.Info(k.Raw.Kind)
+	base := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: k.ReceivedAt,
+		EventType: domain.EventMessageReceived, Chat: info.Sends}
 	res, err := s.callPlugin(ctx, &Request{Kind: k.Raw.Kind, IntegrationID: k.IntegrationID, Method: k.Raw.Method,
-		URL: k.Raw.URL, Header: k.Raw.Header, Body: k.Raw.Body, ReceivedAt: k.ReceivedAt})
+		URL: k.Raw.URL, Header: k.Raw.Header, Body: k.Raw.Body, ReceivedAt: k.ReceivedAt}, "", in.Config)
 	var rej *sdk.RejectError
 	switch {
 	case errors.As(err, &rej):
@@ -121,6 +126,47 @@ func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.I
 	}
 	items[len(items)-1].InboxID = k.ID
 	return items, nil
+}
+
+// replayConnection is replayOne for a request kept for a connection.
+func (s *Service) replayConnection(ctx context.Context, k store.KeptRequest) ([]store.IngestItem, error) {
+	done := store.IngestItem{InboxID: k.ID}
+	info, _ := s.plugins.Info(k.Raw.Kind)
+	t, err := s.traffic(ctx, k.Raw.ConnectionID, info.Channel)
+	if errors.Is(err, store.ErrNotFound) {
+		s.log.Info("dropping kept request of a deleted connection", "connection", k.Raw.ConnectionID)
+		return []store.IngestItem{done}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	base := store.IngestItem{WorkspaceID: t.conn.WorkspaceID, Channel: t.conn.Channel, ReceivedAt: k.ReceivedAt,
+		Chat: true, ConnectionID: t.conn.ID, Sender: t.conn.Sender}
+	finish := func(items []store.IngestItem, err error) ([]store.IngestItem, error) {
+		if err != nil {
+			return nil, err
+		}
+		return append(items, done), nil
+	}
+	res, err := s.callPlugin(ctx, &Request{Kind: k.Raw.Kind, IntegrationID: k.Raw.ConnectionID, Method: k.Raw.Method,
+		URL: k.Raw.URL, Header: k.Raw.Header, Body: k.Raw.Body, ReceivedAt: k.ReceivedAt}, t.conn.ID, t.conn.Provider)
+	var rej *sdk.RejectError
+	switch {
+	case errors.As(err, &rej):
+		status := domain.EventRoutingError
+		if rej.Reason == sdk.ReasonBadSignature {
+			status = domain.EventSignatureFailure
+		}
+		return finish(s.logItems(ctx, t, base, status, rej.Message))
+	case errors.Is(err, sdk.ErrPluginUnavailable):
+		return nil, err
+	case err != nil:
+		if k.Attempts+1 >= maxReplayAttempts {
+			return finish(s.logItems(ctx, t, base, domain.EventRoutingError, fmt.Sprintf("plugin failed %d times: %v", maxReplayAttempts, err)))
+		}
+		return nil, s.store.KeptRequestFailed(ctx, k.ID, err.Error())
+	}
+	return finish(s.connectionItems(ctx, t, base, res))
 }
 
 // ReplayLoop retries kept requests of the given kinds every interval, for

@@ -55,6 +55,8 @@ type proc struct {
 	kind     string
 	path     string
 	version  string
+	info     sdk.Info
+	schema   *Schema
 	client   *plugin.Client
 	channel  *sdk.Client
 	pid      int
@@ -104,6 +106,12 @@ func (h *Host) Start(ctx context.Context) error {
 			p.client.Kill()
 			h.StopAll()
 			return fmt.Errorf("pluginhost: %s and %s both declare kind %q", other.path, path, p.kind)
+		}
+		if other := h.byChannel(p.info.Channel); other != nil {
+			h.mu.Unlock()
+			p.client.Kill()
+			h.StopAll()
+			return fmt.Errorf("pluginhost: %s and %s both serve channel %q", other.path, path, p.info.Channel)
 		}
 		h.procs[p.kind] = p
 		h.mu.Unlock()
@@ -158,11 +166,21 @@ func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
 		client.Kill()
 		return nil, fmt.Errorf("%s speaks plugin protocol %d, the hub %d", path, proto, sdk.ProtocolVersion)
 	}
+	if m := info.AuthMode(); m != sdk.AuthAPIKey && m != sdk.AuthSignature {
+		client.Kill()
+		return nil, fmt.Errorf("%s declares unknown authentication %q", path, m)
+	}
+	schema, err := CompileSchema(info.Kind, info.ConfigSchema)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	pid := 0
 	if rc := client.ReattachConfig(); rc != nil {
 		pid = rc.Pid
 	}
-	return &proc{kind: info.Kind, path: path, version: info.Version, client: client, channel: ch, pid: pid, running: true}, nil
+	return &proc{kind: info.Kind, path: path, version: info.Version, info: info, schema: schema,
+		client: client, channel: ch, pid: pid, running: true}, nil
 }
 
 // supervise restarts a plugin whenever its process exits, with backoff.
@@ -242,6 +260,66 @@ func (h *Host) Channel(kind string) (sdk.Channel, error) {
 		return nil, fmt.Errorf("pluginhost: kind %q: %w", kind, ErrUnavailable)
 	}
 	return p.channel, nil
+}
+
+// Info returns what the plugin of a kind declared.
+func (h *Host) Info(kind string) (sdk.Info, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	p, ok := h.procs[kind]
+	if !ok {
+		return sdk.Info{}, false
+	}
+	return p.info, true
+}
+
+// ByChannel returns what the plugin serving a connection channel ("SMS")
+// declared.
+func (h *Host) ByChannel(channel string) (sdk.Info, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if p := h.byChannel(channel); p != nil {
+		return p.info, true
+	}
+	return sdk.Info{}, false
+}
+
+func (h *Host) byChannel(channel string) *proc {
+	if channel == "" {
+		return nil
+	}
+	for _, p := range h.procs {
+		if p.info.Channel == channel {
+			return p
+		}
+	}
+	return nil
+}
+
+// Channels lists the connection channels the plugins serve, sorted.
+func (h *Host) Channels() []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []string
+	for _, p := range h.procs {
+		if p.info.Channel != "" {
+			out = append(out, p.info.Channel)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ValidateConfig checks configuration against the schema the kind's plugin
+// declared; it returns a *ConfigError naming the field at fault.
+func (h *Host) ValidateConfig(kind string, cfg []byte) error {
+	h.mu.RLock()
+	p, ok := h.procs[kind]
+	h.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("pluginhost: kind %q: %w", kind, ErrUnknownKind)
+	}
+	return p.schema.Validate(cfg)
 }
 
 // Known reports whether some plugin declared this kind.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/switchboardhq/switchboard/core/domain"
 )
 
@@ -104,9 +106,46 @@ func (s *Store) withContacts(ctx context.Context, rows []conversationRow) ([]dom
 			Status:        r.Status,
 			Contact:       contacts[r.ContactID],
 			TeamID:        r.TeamID,
+			ConnectionID:  r.ConnectionID,
+			Channel:       r.Channel,
+			Sender:        r.Sender,
 			LastMessageAt: r.LastMessageAt.UTC(),
+			LastInboundAt: utcPtr(r.LastInboundAt),
+			EndedAt:       utcPtr(r.EndedAt),
 			CreatedAt:     r.CreatedAt.UTC(),
 		}
 	}
 	return out, nil
+}
+
+// Chat returns an integration's chat with a contact: the open one if any,
+// else the latest that ended. externalID is the chat's identifier, the
+// contact's number.
+func (s *Store) Chat(ctx context.Context, integrationID, externalID string) (domain.Conversation, error) {
+	var row conversationRow
+	err := s.db.WithContext(ctx).Where("integration_id = ? AND thread_key = ?", integrationID, externalID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		err = s.db.WithContext(ctx).Where("integration_id = ? AND external_id = ?", integrationID, externalID).
+			Order("id DESC").Limit(1).Take(&row).Error
+	}
+	if err != nil {
+		return domain.Conversation{}, notFound("fetch chat", err)
+	}
+	out, err := s.withContacts(ctx, []conversationRow{row})
+	if err != nil {
+		return domain.Conversation{}, err
+	}
+	return out[0], nil
+}
+
+// IdleChats returns up to limit open chats on connections whose last
+// message is older than before, oldest first.
+func (s *Store) IdleChats(ctx context.Context, before time.Time, limit int) ([]domain.Conversation, error) {
+	var rows []conversationRow
+	err := s.db.WithContext(ctx).Where("status = ? AND connection_id <> '' AND last_message_at < ?", domain.ConversationOpen, before).
+		Order("last_message_at").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: idle chats: %w", err)
+	}
+	return s.withContacts(ctx, rows)
 }

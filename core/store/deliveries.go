@@ -180,6 +180,10 @@ type AttemptOutcome struct {
 	TargetFailed bool
 	// TargetOK says the target answered 2xx, which clears its failure state.
 	TargetOK bool
+	// ProviderMessageID is the provider's id of a message a provider
+	// delivery sent, and ConnectionID the connection it went through.
+	ProviderMessageID string
+	ConnectionID      string
 }
 
 // DisabledTarget is a target RecordAttempts disabled.
@@ -301,6 +305,12 @@ func (s *Store) recordAttempts(ctx context.Context, outcomes []AttemptOutcome, d
 			if d.TargetType == domain.TargetIntegration && d.EventType == domain.EventMessageSent && d.MessageID != "" && o.Status != domain.DeliveryPending {
 				st := domain.MessageStatusOf(o.Status)
 				replies[st] = append(replies[st], d.MessageID)
+			}
+			if d.TargetType == domain.TargetProvider && d.MessageID != "" {
+				if err := s.recordProviderSend(ctx, tx, o); err != nil {
+					return err
+				}
+				continue
 			}
 			key := d.TargetType + ":" + targetID(d)
 			h := targets[key]
@@ -549,9 +559,9 @@ func (s *Store) RetryDeliveries(ctx context.Context, workspaceID string, f Retry
 // a retry by hand) back to queued.
 func (s *Store) requeueReplies(ctx context.Context, workspaceID string) error {
 	err := s.db.WithContext(ctx).Exec(`UPDATE messages SET status = ? WHERE workspace_id = ? AND status IN (?, ?) AND id IN
-		(SELECT message_id FROM deliveries WHERE workspace_id = ? AND status = ? AND target_type = ? AND event_type = ?)`,
+		(SELECT message_id FROM deliveries WHERE workspace_id = ? AND status = ? AND (target_type = ? AND event_type = ? OR target_type = ?))`,
 		domain.MessageQueued, workspaceID, domain.MessageFailed, domain.MessageSkipped,
-		workspaceID, domain.DeliveryPending, domain.TargetIntegration, domain.EventMessageSent).Error
+		workspaceID, domain.DeliveryPending, domain.TargetIntegration, domain.EventMessageSent, domain.TargetProvider).Error
 	if err != nil {
 		return fmt.Errorf("store: requeue replies: %w", err)
 	}

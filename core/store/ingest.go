@@ -23,6 +23,13 @@ type IngestItem struct {
 	// Channel is the integration's kind or the connection's channel.
 	Channel    string
 	ReceivedAt time.Time
+	// Chat marks traffic whose replies a plugin sends (on a connection, in
+	// the widget): a message opens a new chat once the last one ended, and
+	// its deliveries follow the chat rules (see domain.OutboundEvent.Chat).
+	Chat bool
+	// ConnectionID and Sender are set for traffic on a connection.
+	ConnectionID string
+	Sender       string
 
 	// Message is a normalised message to thread and store.
 	Message *domain.InboundMessage
@@ -304,6 +311,9 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem) ([]IngestR
 	if err := in.touchConversations(ctx, items, msgs, results); err != nil {
 		return nil, nil, err
 	}
+	if err := in.touchChats(ctx, items, msgs, results); err != nil {
+		return nil, nil, err
+	}
 	if err := in.insertEvents(ctx, items, results, errs, t); err != nil {
 		return nil, nil, err
 	}
@@ -402,6 +412,38 @@ func (in *Ingester) touchConversations(ctx context.Context, items []IngestItem, 
 	return nil
 }
 
+// touchChats records, on each chat, the connection and sender of its
+// contact's newest message and when it came: replies go out the same way,
+// and the channel's reply window runs from it.
+func (in *Ingester) touchChats(ctx context.Context, items []IngestItem, msgs []pendingMessage, results []IngestResult) error {
+	latest := map[string]int{}
+	t := now()
+	for _, pm := range msgs {
+		it := &items[pm.item]
+		if !it.Chat || results[pm.item].Status != domain.EventOK {
+			continue
+		}
+		if cur, ok := latest[pm.convID]; !ok || messageActivity(it, t).After(messageActivity(&items[cur], t)) {
+			latest[pm.convID] = pm.item
+		}
+	}
+	ids := make([]string, 0, len(latest))
+	for id := range latest {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		it := &items[latest[id]]
+		at := messageActivity(it, t)
+		if _, err := in.exec(ctx, `UPDATE conversations SET connection_id = ?, channel = ?, sender = ?, last_inbound_at = ?
+			WHERE id = ? AND (last_inbound_at IS NULL OR last_inbound_at < ?)`,
+			it.ConnectionID, it.Channel, it.Sender, at, id, at); err != nil {
+			return fmt.Errorf("touch chat: %w", err)
+		}
+	}
+	return nil
+}
+
 // messageActivity is the time a message counts for in its conversation's
 // last activity: its sentAt, as the sender gave it (the conversation's
 // lastMessageAt shows it), or when it was received if it has none.
@@ -429,13 +471,14 @@ func (in *Ingester) fanout(ctx context.Context, items []IngestItem, msgs []pendi
 		m := it.Message
 		msg := &domain.Message{ID: pm.id, WorkspaceID: it.WorkspaceID, IntegrationID: it.IntegrationID, ConversationID: pm.convID,
 			Direction: domain.Inbound, ExternalID: m.ExternalID, Content: m.Content, ContentType: m.ContentType,
-			SentAt: m.SentAt, Status: domain.MessageReceived, CreatedAt: t}
+			SentAt: m.SentAt, Status: domain.MessageReceived, MediaURL: m.MediaURL, MediaCaption: m.MediaCaption, CreatedAt: t}
 		from := m.From
 		from.ID = results[pm.item].ContactID
 		ev := &domain.OutboundEvent{
-			Kind: domain.OutboundMessage, WorkspaceID: it.WorkspaceID, IntegrationID: it.IntegrationID, Channel: it.Channel,
+			Kind: domain.OutboundMessage, WorkspaceID: it.WorkspaceID, IntegrationID: it.IntegrationID, Channel: it.Channel, Chat: it.Chat,
 			Conversation: domain.Conversation{ID: pm.convID, WorkspaceID: it.WorkspaceID, IntegrationID: it.IntegrationID,
-				ExternalID: m.ThreadExternalID, Status: domain.ConversationOpen, Contact: from},
+				ExternalID: m.ThreadExternalID, Status: domain.ConversationOpen, Contact: from,
+				ConnectionID: it.ConnectionID, Channel: it.Channel, Sender: it.Sender},
 			Message: msg, At: t,
 		}
 		ds, err := in.s.plan(ctx, ev)
@@ -514,48 +557,71 @@ func (in *Ingester) resolveContact(ctx context.Context, p *pendingThreads, works
 
 // resolveConversation returns the thread for the item's external thread id,
 // creating it (with this message's subject) when it is new.
+//
+// An app's thread keeps its id for good, so it is cached. A chat ends,
+// possibly in another hub process, and the contact's next message opens a
+// new one: a chat is looked up in the database every time.
 func (in *Ingester) resolveConversation(ctx context.Context, p *pendingThreads, it *IngestItem, contactID string, t time.Time) (string, error) {
 	m := it.Message
 	key := it.IntegrationID + "\x00" + m.ThreadExternalID
-	if id, ok := in.s.threads.conversation(p, key); ok {
+	if it.Chat {
+		if id, ok := p.chats[key]; ok {
+			return id, nil
+		}
+	} else if id, ok := in.s.threads.conversation(p, key); ok {
 		return id, nil
 	}
 	id := NewID()
-	res, err := in.exec(ctx, `INSERT INTO conversations (id, workspace_id, integration_id, external_id, contact_id, subject, status, team_id, last_message_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?) ON CONFLICT (integration_id, external_id) DO NOTHING`,
-		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen, messageActivity(it, t), t)
+	res, err := in.exec(ctx, `INSERT INTO conversations (id, workspace_id, integration_id, external_id, thread_key, contact_id, subject, status, team_id,
+		connection_id, channel, sender, last_message_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (integration_id, thread_key) DO NOTHING`,
+		id, it.WorkspaceID, it.IntegrationID, m.ThreadExternalID, m.ThreadExternalID, contactID, m.Subject, domain.ConversationOpen,
+		it.ConnectionID, chatChannel(it), it.Sender, messageActivity(it, t), t)
 	if err != nil {
 		return "", fmt.Errorf("create conversation: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		err := in.queryRow(ctx, `SELECT id FROM conversations WHERE integration_id = ? AND external_id = ?`, it.IntegrationID, m.ThreadExternalID).Scan(&id)
+		err := in.queryRow(ctx, `SELECT id FROM conversations WHERE integration_id = ? AND thread_key = ?`, it.IntegrationID, m.ThreadExternalID).Scan(&id)
 		if err != nil {
 			return "", fmt.Errorf("find conversation: %w", err)
 		}
 	}
-	p.conversations[key] = id
+	if it.Chat {
+		p.chats[key] = id
+	} else {
+		p.conversations[key] = id
+	}
 	return id, nil
+}
+
+// chatChannel is the channel a new conversation records: a connection's.
+func chatChannel(it *IngestItem) string {
+	if it.ConnectionID == "" {
+		return ""
+	}
+	return it.Channel
 }
 
 // insertMessages writes messages with multi-row inserts and returns the ids
 // that were new; the others repeated a stored external id.
 func (in *Ingester) insertMessages(ctx context.Context, items []IngestItem, msgs []pendingMessage, t time.Time) (map[string]struct{}, error) {
-	const cols = 11
+	const cols = 14
 	inserted := make(map[string]struct{}, len(msgs))
 	for start := 0; start < len(msgs); start += maxRowsPerInsert {
 		chunk := msgs[start:min(start+maxRowsPerInsert, len(msgs))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO messages (id, workspace_id, integration_id, conversation_id, direction, external_id, content, content_type, sent_at, status, created_at) VALUES `)
+		b.WriteString(`INSERT INTO messages (id, workspace_id, integration_id, conversation_id, direction, external_id, content, content_type, sent_at, status, created_at,
+			media_url, media_caption, connection_id) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, pm := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 			it := &items[pm.item]
 			m := it.Message
 			args = append(args, pm.id, it.WorkspaceID, it.IntegrationID, pm.convID, domain.Inbound,
-				m.ExternalID, m.Content, m.ContentType, m.SentAt, domain.MessageReceived, t)
+				m.ExternalID, m.Content, m.ContentType, m.SentAt, domain.MessageReceived, t, m.MediaURL, m.MediaCaption, it.ConnectionID)
 		}
 		b.WriteString(` ON CONFLICT (integration_id, external_id) DO NOTHING RETURNING id`)
 		rows, err := in.query(ctx, b.String(), args...)
@@ -680,10 +746,12 @@ func newThreadCache() *threadCache {
 type pendingThreads struct {
 	conversations map[string]string
 	contacts      map[string]string
+	// chats are never cached beyond their transaction.
+	chats map[string]string
 }
 
 func newPendingThreads() *pendingThreads {
-	return &pendingThreads{conversations: map[string]string{}, contacts: map[string]string{}}
+	return &pendingThreads{conversations: map[string]string{}, contacts: map[string]string{}, chats: map[string]string{}}
 }
 
 func (c *threadCache) conversation(p *pendingThreads, key string) (string, bool) {

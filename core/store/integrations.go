@@ -29,16 +29,33 @@ func (s *Store) CreateIntegration(ctx context.Context, in domain.Integration, se
 		Status:            in.Status,
 		OutboundURL:       in.OutboundURL,
 		Delivery:          string(in.Delivery),
+		Config:            configText(in.Config),
 		APIKeyHash:        sec.APIKeyHash,
 		ResponseTokenHash: sec.ResponseTokenHash,
 		SigningSecret:     sec.SigningSecret,
 		CreatedAt:         t,
 		UpdatedAt:         t,
 	}
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+	err := s.planningTx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return setIntegrationConnections(tx, row.WorkspaceID, row.ID, in.Connections)
+	})
+	if err != nil {
 		return domain.Integration{}, fmt.Errorf("store: create integration: %w", err)
 	}
-	return row.domain(), nil
+	out := row.domain()
+	out.Connections = in.Connections
+	return out, nil
+}
+
+// configText is a kind's config as stored: an empty object when unset.
+func configText(cfg []byte) string {
+	if len(cfg) == 0 {
+		return "{}"
+	}
+	return string(cfg)
 }
 
 func (s *Store) integrations(ctx context.Context) *gorm.DB {
@@ -51,7 +68,15 @@ func (s *Store) Integration(ctx context.Context, workspaceID, id string) (domain
 	if err := s.integrations(ctx).Where("workspace_id = ? AND id = ?", workspaceID, id).Take(&row).Error; err != nil {
 		return domain.Integration{}, notFound("fetch integration "+id, err)
 	}
-	return row.domain(), nil
+	in := row.domain()
+	var codes []string
+	err := s.db.WithContext(ctx).Model(&integrationConnectionRow{}).Where("integration_id = ?", id).
+		Order("position").Pluck("connection_code", &codes).Error
+	if err != nil {
+		return domain.Integration{}, fmt.Errorf("store: fetch integration %s connections: %w", id, err)
+	}
+	in.Connections = codes
+	return in, nil
 }
 
 // IntegrationAuth returns an integration with its key hashes, whatever its
@@ -88,6 +113,9 @@ type IntegrationUpdate struct {
 	OutboundURL *string
 	Delivery    *[]byte
 	Status      *string
+	Config      *[]byte
+	// Connections replaces the list of connection codes.
+	Connections *[]string
 }
 
 // UpdateIntegration changes an integration's settings.
@@ -105,8 +133,27 @@ func (s *Store) UpdateIntegration(ctx context.Context, workspaceID, id string, u
 	if u.Status != nil {
 		set["status"] = *u.Status
 	}
-	if err := s.updateIntegration(ctx, workspaceID, id, set); err != nil {
-		return domain.Integration{}, err
+	if u.Config != nil {
+		set["config"] = configText(*u.Config)
+	}
+	err := s.planningTx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&integrationRow{}).Where("deleted_at IS NULL AND workspace_id = ? AND id = ?", workspaceID, id).Updates(set)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if u.Connections != nil {
+			return setIntegrationConnections(tx, workspaceID, id, *u.Connections)
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return domain.Integration{}, ErrNotFound
+	}
+	if err != nil {
+		return domain.Integration{}, fmt.Errorf("store: update integration %s: %w", id, err)
 	}
 	return s.Integration(ctx, workspaceID, id)
 }
@@ -122,10 +169,21 @@ func (s *Store) updateIntegration(ctx context.Context, workspaceID, id string, s
 	return nil
 }
 
-// DeleteIntegration hides an integration; its conversations stay readable.
+// DeleteIntegration hides an integration and releases its senders; its
+// conversations stay readable.
 func (s *Store) DeleteIntegration(ctx context.Context, workspaceID, id string) error {
 	t := now()
-	return s.updateIntegration(ctx, workspaceID, id, map[string]any{"deleted_at": t, "updated_at": t})
+	return s.planningTx(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&integrationRow{}).Where("deleted_at IS NULL AND workspace_id = ? AND id = ?", workspaceID, id).
+			Updates(map[string]any{"deleted_at": t, "updated_at": t})
+		if res.Error != nil {
+			return fmt.Errorf("store: delete integration %s: %w", id, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return releaseIntegration(tx, id)
+	})
 }
 
 // SetIntegrationAPIKeyHash replaces the inbound key's hash.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -26,7 +27,7 @@ func (s *Store) Messages(ctx context.Context, workspaceID, conversationID string
 // CreateOutboundMessage stores an agent's reply, its event-log entry and the
 // deliveries it causes, all in one transaction. It reports how many
 // deliveries were queued.
-func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversation, channel, content string) (domain.Message, int, error) {
+func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversation, route domain.Route, content string) (domain.Message, int, error) {
 	t := now()
 	row := messageRow{
 		ID:             NewID(),
@@ -45,14 +46,17 @@ func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversat
 	err := s.planningTx(ctx, func(tx *gorm.DB) error {
 		m := row.domain()
 		ev := &domain.OutboundEvent{Kind: domain.OutboundMessage, WorkspaceID: conv.WorkspaceID, IntegrationID: conv.IntegrationID,
-			Channel: channel, Conversation: conv, Message: &m, At: t}
+			Channel: route.Channel, Chat: route.Chat, Conversation: conv, Message: &m, At: t}
 		ds, err := s.plan(ctx, ev)
 		if err != nil {
 			return err
 		}
 		for _, d := range ds {
-			if d.TargetType == domain.TargetIntegration {
+			if d.TargetType == domain.TargetIntegration || d.TargetType == domain.TargetProvider {
 				row.Status = domain.MessageQueued
+			}
+			if d.TargetType == domain.TargetProvider {
+				row.ConnectionID = conv.ConnectionID
 			}
 		}
 		if err := tx.Create(&row).Error; err != nil {
@@ -77,3 +81,27 @@ func (s *Store) CreateOutboundMessage(ctx context.Context, conv domain.Conversat
 	s.releaseHeadsAfterCommit(ctx, heldKeys)
 	return row.domain(), queued, nil
 }
+
+// QueueProviderSend queues a message to a contact through a connection that
+// belongs to no conversation (an auto-reply): a provider delivery like a
+// chat's reply, durable and retried.
+func (s *Store) QueueProviderSend(ctx context.Context, conn domain.Connection, to, content string) error {
+	payload, err := json.Marshal(map[string]string{"connectionId": conn.ID, "to": to, "content": content, "contentType": "text"})
+	if err != nil {
+		return fmt.Errorf("store: queue provider send: %w", err)
+	}
+	t := now()
+	ev := &domain.OutboundEvent{WorkspaceID: conn.WorkspaceID, At: t}
+	ds := []NewDelivery{{TargetType: domain.TargetProvider, EventType: EventAutoReply, Payload: payload}}
+	err = s.planningTx(ctx, func(tx *gorm.DB) error {
+		_, err := insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: queue provider send: %w", err)
+	}
+	return nil
+}
+
+// EventAutoReply is the event type of an auto-reply's delivery.
+const EventAutoReply = "auto_reply"

@@ -53,6 +53,7 @@ type integrationRow struct {
 	PrevSigningSecretUntil *time.Time
 	DeliveryFailingSince   *time.Time
 	DeliveryDisabledAt     *time.Time
+	Config                 string
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
 	DeletedAt              *time.Time
@@ -73,6 +74,7 @@ func (r *integrationRow) domain() domain.Integration {
 		Status:             r.Status,
 		OutboundURL:        r.OutboundURL,
 		Delivery:           d,
+		Config:             json.RawMessage(r.Config),
 		CreatedAt:          r.CreatedAt.UTC(),
 		DeliveryDisabledAt: utcPtr(r.DeliveryDisabledAt),
 		UpdatedAt:          r.UpdatedAt.UTC(),
@@ -113,7 +115,12 @@ type conversationRow struct {
 	Subject       string
 	Status        string
 	TeamID        string
+	ThreadKey     *string
+	ConnectionID  string
+	Channel       string
+	Sender        string
 	LastMessageAt time.Time
+	LastInboundAt *time.Time
 	CreatedAt     time.Time
 	EndedAt       *time.Time
 }
@@ -131,6 +138,10 @@ type messageRow struct {
 	ContentType    string
 	SentAt         time.Time
 	Status         string
+	Error          string
+	MediaURL       string
+	MediaCaption   string
+	ConnectionID   string
 	CreatedAt      time.Time
 }
 
@@ -147,6 +158,9 @@ func (r *messageRow) domain() domain.Message {
 		ContentType:    r.ContentType,
 		SentAt:         r.SentAt.UTC(),
 		Status:         r.Status,
+		Error:          r.Error,
+		MediaURL:       r.MediaURL,
+		MediaCaption:   r.MediaCaption,
 		CreatedAt:      r.CreatedAt.UTC(),
 	}
 	if r.ExternalID != nil {

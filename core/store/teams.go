@@ -39,7 +39,7 @@ var ErrTeamNotFound = errors.New("team not found")
 
 // TransferConversation moves a conversation to a team and queues the
 // transfer's deliveries in the same transaction.
-func (s *Store) TransferConversation(ctx context.Context, workspaceID, conversationID, teamID, channel string) (domain.Conversation, int, error) {
+func (s *Store) TransferConversation(ctx context.Context, workspaceID, conversationID, teamID string, route domain.Route) (domain.Conversation, int, error) {
 	team, err := s.Team(ctx, workspaceID, teamID)
 	if errors.Is(err, ErrNotFound) {
 		return domain.Conversation{}, 0, ErrTeamNotFound
@@ -65,7 +65,7 @@ func (s *Store) TransferConversation(ctx context.Context, workspaceID, conversat
 		previous := conv.TeamID
 		conv.TeamID = team.ID
 		ev := &domain.OutboundEvent{Kind: domain.OutboundTransfer, WorkspaceID: workspaceID, IntegrationID: conv.IntegrationID,
-			Channel: channel, Conversation: conv, PreviousTeamID: previous, Team: &team, At: t}
+			Channel: route.Channel, Chat: route.Chat, Conversation: conv, PreviousTeamID: previous, Team: &team, At: t}
 		ds, err := s.plan(ctx, ev)
 		if err != nil {
 			return err
@@ -82,8 +82,10 @@ func (s *Store) TransferConversation(ctx context.Context, workspaceID, conversat
 }
 
 // EndConversation ends a conversation and queues the end's deliveries in the
-// same transaction. Ending an ended conversation is a conflict.
-func (s *Store) EndConversation(ctx context.Context, workspaceID, conversationID, channel string) (domain.Conversation, int, error) {
+// same transaction. Ending an ended conversation is a conflict. A chat's
+// thread key is released, so the contact's next message opens a new chat;
+// an app's thread keeps it.
+func (s *Store) EndConversation(ctx context.Context, workspaceID, conversationID string, route domain.Route) (domain.Conversation, int, error) {
 	conv, err := s.Conversation(ctx, workspaceID, conversationID)
 	if err != nil {
 		return domain.Conversation{}, 0, err
@@ -95,8 +97,11 @@ func (s *Store) EndConversation(ctx context.Context, workspaceID, conversationID
 	t := now()
 	var heldKeys []string
 	err = s.planningTx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&conversationRow{}).Where("id = ? AND status = ?", conv.ID, domain.ConversationOpen).
-			Updates(map[string]any{"status": domain.ConversationEnded, "ended_at": t})
+		set := map[string]any{"status": domain.ConversationEnded, "ended_at": t}
+		if route.Chat {
+			set["thread_key"] = nil
+		}
+		res := tx.Model(&conversationRow{}).Where("id = ? AND status = ?", conv.ID, domain.ConversationOpen).Updates(set)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -108,8 +113,9 @@ func (s *Store) EndConversation(ctx context.Context, workspaceID, conversationID
 			return err
 		}
 		conv.Status = domain.ConversationEnded
+		conv.EndedAt = &t
 		ev := &domain.OutboundEvent{Kind: domain.OutboundChatEnd, WorkspaceID: workspaceID, IntegrationID: conv.IntegrationID,
-			Channel: channel, Conversation: conv, At: t}
+			Channel: route.Channel, Chat: route.Chat, Conversation: conv, At: t}
 		ds, err := s.plan(ctx, ev)
 		if err != nil {
 			return err

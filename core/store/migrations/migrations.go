@@ -16,6 +16,7 @@ func All() []*gormigrate.Migration {
 		m0003DeliveryHeads(),
 		m0004AdminTokenUse(),
 		m0005ConversationActivity(),
+		m0006Connections(),
 	}
 }
 

@@ -18,8 +18,10 @@ func Connect(t testing.TB, ch sdk.Channel) *sdk.Client {
 		sdk.PluginName: &sdk.ChannelPlugin{Impl: ch},
 	})
 	t.Cleanup(func() {
-		client.Close()
+		// Stop the server first: closing the client asks the server to
+		// stop too, and two stops at once race inside go-plugin.
 		server.Stop()
+		client.Close()
 	})
 	raw, err := client.Dispense(sdk.PluginName)
 	if err != nil {
