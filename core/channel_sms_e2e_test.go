@@ -241,7 +241,9 @@ func TestSMSChannelRefusals(t *testing.T) {
 		if _, err := forger.SendInbound(ctx, c.inboundURL(), fakeprovider.TwilioInbound{From: smsContact, To: smsSender, Body: "forged"}); err != nil {
 			t.Fatal(err)
 		}
-		var events struct{ Events []struct{ Status, Error string } }
+		var events struct {
+			Events []struct{ Status, Error string }
+		}
 		apptest.Eventually(t, 5*time.Second, func() error {
 			c.hub.Admin("GET", "/api/integrations/"+c.in.ID+"/events", nil).JSON(t, &events)
 			if len(events.Events) == 0 || events.Events[0].Status != "signature_failure" {
