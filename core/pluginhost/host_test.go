@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -47,7 +48,13 @@ var seed = []byte(`{"messageId":"m1","conversationId":"c1","from":{"externalId":
 func TestStartDescribeAndCall(t *testing.T) {
 	h := startHost(t)
 	ps := h.Plugins()
-	if len(ps) != 1 || ps[0].Kind != "custom" || !ps[0].Running || ps[0].PID == 0 {
+	var custom *pluginhost.Plugin
+	for i := range ps {
+		if ps[i].Kind == "custom" {
+			custom = &ps[i]
+		}
+	}
+	if custom == nil || !custom.Running || custom.PID == 0 {
 		t.Fatalf("plugins = %+v", ps)
 	}
 	if err := h.Ready(); err != nil {
@@ -178,5 +185,55 @@ func BenchmarkRoundTripBatch16(b *testing.B) {
 				b.Fatal(o.Err)
 			}
 		}
+	}
+}
+
+// TestDeclarations: what each plugin declared is known without a call, the
+// connection channels map to their kinds, and configuration is checked
+// against each plugin's schema, naming the field without its value.
+func TestDeclarations(t *testing.T) {
+	h := startHost(t)
+	custom, ok := h.Info("custom")
+	if !ok || custom.Channel != "" || custom.AuthMode() != sdk.AuthAPIKey || custom.Sends {
+		t.Errorf("custom declares %+v", custom)
+	}
+	sms, ok := h.ByChannel("SMS")
+	if !ok || sms.Kind != "sms" || sms.AuthMode() != sdk.AuthSignature || !sms.Sends {
+		t.Errorf("SMS channel: %+v, %v", sms, ok)
+	}
+	if _, ok := h.ByChannel("PIGEON"); ok {
+		t.Errorf("a channel no plugin serves was found")
+	}
+	for _, tc := range []struct {
+		name, kind, cfg, field string
+	}{
+		{"custom takes nothing", "custom", `{}`, ""},
+		{"custom refuses unknown settings", "custom", `{"x":1}`, "x"},
+		{"sms valid", "sms", `{"accountSid":"AC` + strings.Repeat("a", 32) + `","authToken":"t"}`, ""},
+		{"sms missing token", "sms", `{"accountSid":"AC` + strings.Repeat("a", 32) + `"}`, "authToken"},
+		{"sms bad sid", "sms", `{"accountSid":"s3cr3t-looking","authToken":"t"}`, "accountSid"},
+		{"sms token a number", "sms", `{"accountSid":"AC` + strings.Repeat("a", 32) + `","authToken":5}`, "authToken"},
+		{"not an object", "sms", `[1]`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := h.ValidateConfig(tc.kind, []byte(tc.cfg))
+			valid := tc.field == "" && tc.name != "not an object"
+			if valid {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var ce *pluginhost.ConfigError
+			if !errors.As(err, &ce) || ce.Field != tc.field {
+				t.Fatalf("err = %v, want a config error on %q", err, tc.field)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("the error repeats the value: %v", err)
+			}
+		})
+	}
+	if err := h.ValidateConfig("telegraph", []byte(`{}`)); !errors.Is(err, pluginhost.ErrUnknownKind) {
+		t.Errorf("unknown kind: %v", err)
 	}
 }
