@@ -101,7 +101,8 @@ func (e *env) postWith(t *testing.T, body []byte, signature string, config json.
 	})
 }
 
-// send asks the plugin to send, as the hub's delivery would.
+// send asks the plugin to send, as the hub's delivery would, allowing the
+// loopback fake.
 func (e *env) send(t *testing.T, req sdk.SendRequest) (*sdk.SendResult, error) {
 	t.Helper()
 	if req.Config == nil {
@@ -109,6 +110,7 @@ func (e *env) send(t *testing.T, req sdk.SendRequest) (*sdk.SendResult, error) {
 	}
 	req.From = digits(testDisplayNum)
 	req.MessageID = "msg_1"
+	req.AllowPrivate = true
 	return e.client.Send(t.Context(), &req)
 }
 
@@ -233,4 +235,27 @@ func (e *env) noSecrets(t *testing.T, text string) {
 			t.Errorf("the %s appears in %q", name, text)
 		}
 	}
+}
+
+// fakeGraph is a Graph API stand-in that answers every call with one
+// status and body, and keeps the calls' Authorization headers.
+type fakeGraph struct {
+	*httptest.Server
+	mu    sync.Mutex
+	auths []string
+}
+
+func newFakeGraph(t *testing.T, status int, body string) *fakeGraph {
+	t.Helper()
+	g := &fakeGraph{}
+	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		g.auths = append(g.auths, r.Header.Get("Authorization"))
+		g.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(g.Close)
+	return g
 }
