@@ -17,19 +17,20 @@ const maxGraphAnswer = 64 << 10
 // clients holds the two guarded HTTP clients, made on first use and kept so
 // that connections to the Graph API are reused across calls.
 type clients struct {
-	once           sync.Once
-	public, anyone *http.Client
+	once sync.Once
+	// guarded refuses private addresses; open allows them.
+	guarded, open *http.Client
 }
 
 func (c *clients) get(allowPrivate bool) *http.Client {
 	c.once.Do(func() {
-		c.public = sdk.ProviderClient(false)
-		c.anyone = sdk.ProviderClient(true)
+		c.guarded = sdk.ProviderClient(false)
+		c.open = sdk.ProviderClient(true)
 	})
 	if allowPrivate {
-		return c.anyone
+		return c.open
 	}
-	return c.public
+	return c.guarded
 }
 
 // graphError is the error object of a Graph API answer.

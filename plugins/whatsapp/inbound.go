@@ -190,15 +190,15 @@ func (p *changeParser) message(ctx context.Context, k int) (m sdk.InboundMessage
 		return m, false, err
 	}
 	m.ThreadExternalID = from
-	m.From = sdk.Contact{ExternalID: from, Name: p.contactName(from)}
+	m.From = sdk.Contact{ExternalID: from}
 	if digits(from) == from {
 		m.From.Phone = from
 	}
-	if err := sdk.CheckText(path+".contacts.profile.name", m.From.Name); err != nil {
-		return m, false, err
-	}
-	if len(m.From.Name) > maxNameLen {
-		return m, false, sdk.InvalidField(p.path+".contacts", "%s.contacts: a profile name is longer than %d bytes", p.path, maxNameLen)
+	if i := p.contactOf(from); i >= 0 {
+		field := fmt.Sprintf("%s.contacts[%d].profile.name", p.path, i)
+		if m.From.Name, err = textField(field, p.value.Contacts[i].Profile.Name, maxNameLen); err != nil {
+			return m, false, err
+		}
 	}
 	if m.SentAt, err = unixField(path+".timestamp", wm.Timestamp, p.receivedAt); err != nil {
 		return m, false, err
@@ -234,18 +234,19 @@ func (p *changeParser) message(ctx context.Context, k int) (m sdk.InboundMessage
 	return m, true, nil
 }
 
-// contactName is the profile name of the message's sender, from the
-// change's contacts: the one with the sender's wa_id, or the only one.
-func (p *changeParser) contactName(from string) string {
-	for _, c := range p.value.Contacts {
+// contactOf is the index of the message sender's entry in the change's
+// contacts, which holds their profile name: the one with the sender's
+// wa_id, or the only one; -1 when there is none.
+func (p *changeParser) contactOf(from string) int {
+	for i, c := range p.value.Contacts {
 		if c.WaID == from {
-			return c.Profile.Name
+			return i
 		}
 	}
 	if len(p.value.Contacts) == 1 {
-		return p.value.Contacts[0].Profile.Name
+		return 0
 	}
-	return ""
+	return -1
 }
 
 // mediaMessage fills in a media message: its caption as content (or a short

@@ -155,6 +155,8 @@ func TestInboundPayloads(t *testing.T) {
 			body: strings.Replace(body(value(msg("text", map[string]any{"text": map[string]any{"body": "PLACEHOLDER"}}))), "PLACEHOLDER", `a\u0000b`, 1)},
 		{name: "raw invalid UTF-8 in a profile name", wantReason: sdk.ReasonInvalidPayload, wantField: "entry[0].changes[0].value.contacts[0].profile.name",
 			body: strings.Replace(body(value(msg("text", map[string]any{"text": map[string]any{"body": "hi"}}))), `"Ann"`, "\"A\xffn\"", 1)},
+		{name: "profile name too long", wantReason: sdk.ReasonInvalidPayload, wantField: "entry[0].changes[0].value.contacts[0].profile.name",
+			body: strings.Replace(body(value(msg("text", map[string]any{"text": map[string]any{"body": "hi"}}))), `"Ann"`, `"`+strings.Repeat("n", maxNameLen+1)+`"`, 1)},
 		{name: "lone surrogate in a caption", wantReason: sdk.ReasonInvalidPayload, wantField: msgPath + ".image.caption",
 			body: strings.Replace(body(value(msg("image", map[string]any{"image": map[string]any{"id": "1", "caption": "PLACEHOLDER"}}))), "PLACEHOLDER", `\ud800`, 1)},
 		{name: "text too long", wantReason: sdk.ReasonInvalidPayload, wantField: msgPath + ".text.body",
