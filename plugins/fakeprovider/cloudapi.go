@@ -87,9 +87,9 @@ type CloudAPIWebhook struct {
 	Status string          `json:"status,omitempty"`
 	Body   json.RawMessage `json:"body"`
 	// StatusCode is the receiver's answer, 0 when there was none.
-	StatusCode int    `json:"statusCode"`
-	Err        string `json:"error,omitempty"`
-	At         time.Time
+	StatusCode int       `json:"statusCode"`
+	Err        string    `json:"error,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // ErrCloudAPINoWebhook is returned when the fake should post a webhook but

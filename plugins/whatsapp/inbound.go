@@ -47,7 +47,8 @@ func handleNotification(ctx context.Context, cfg *config, req *sdk.InboundReques
 		return nil, sdk.Reject(sdk.ReasonUnsupported, "object %s is not %s", sdk.Quote(n.Object), objectBusinessAccount)
 	}
 	res := &sdk.InboundResult{Reply: &sdk.HTTPReply{Status: http.StatusOK}}
-	var changes, items, ours, foreign int
+	var changes, items, ours int
+	var foreign []string // the other phone number IDs seen
 	for i, e := range n.Entry {
 		for j, c := range e.Changes {
 			if changes++; changes > maxChanges {
@@ -62,7 +63,7 @@ func handleNotification(ctx context.Context, cfg *config, req *sdk.InboundReques
 				return nil, err
 			}
 			if v.Metadata.PhoneNumberID != cfg.PhoneNumberID {
-				foreign++
+				foreign = append(foreign, v.Metadata.PhoneNumberID)
 				continue
 			}
 			ours++
@@ -78,8 +79,8 @@ func handleNotification(ctx context.Context, cfg *config, req *sdk.InboundReques
 			}
 		}
 	}
-	if ours == 0 && foreign > 0 {
-		return nil, sdk.Reject(sdk.ReasonUnsupported, "the post is for another phone number ID than this connection's")
+	if ours == 0 && len(foreign) > 0 {
+		return nil, sdk.Reject(sdk.ReasonUnsupported, "the post is for phone number ID %s, not this connection's", sdk.Quote(foreign[0]))
 	}
 	return res, nil
 }
