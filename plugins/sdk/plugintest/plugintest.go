@@ -18,8 +18,10 @@ func Connect(t testing.TB, ch sdk.Channel) *sdk.Client {
 		sdk.PluginName: &sdk.ChannelPlugin{Impl: ch},
 	})
 	t.Cleanup(func() {
-		client.Close()
+		// The server first: closing the client first asks the server to
+		// stop itself, which would race with stopping it here.
 		server.Stop()
+		client.Close()
 	})
 	raw, err := client.Dispense(sdk.PluginName)
 	if err != nil {
