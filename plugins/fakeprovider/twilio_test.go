@@ -27,32 +27,32 @@ func startTwilio(t *testing.T, opts fakeprovider.TwilioOptions) *fakeprovider.Tw
 	return tw
 }
 
-// webhook is one post a receiver got, and whether its signature held.
-type webhook struct {
+// twilioWebhook is one post a twilioReceiver got, and whether its signature held.
+type twilioWebhook struct {
 	url    string
 	form   url.Values
 	signed bool
 }
 
-// receiver is a webhook endpoint that checks the fake's signatures with
+// twilioReceiver is a twilioWebhook endpoint that checks the fake's signatures with
 // the token it is given, the way a hub would.
-type receiver struct {
+type twilioReceiver struct {
 	*httptest.Server
 	mu    sync.Mutex
-	posts []webhook
+	posts []twilioWebhook
 }
 
-func newReceiver(t *testing.T, authToken string, status int) *receiver {
+func newTwilioReceiver(t *testing.T, authToken string, status int) *twilioReceiver {
 	t.Helper()
-	rc := &receiver{}
+	rc := &twilioReceiver{}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
-			t.Errorf("receiver: %v", err)
+			t.Errorf("twilioReceiver: %v", err)
 		}
 		full := "http://" + r.Host + r.RequestURI
 		got := r.Header.Get(fakeprovider.TwilioSignatureHeader)
 		rc.mu.Lock()
-		rc.posts = append(rc.posts, webhook{url: full, form: r.PostForm,
+		rc.posts = append(rc.posts, twilioWebhook{url: full, form: r.PostForm,
 			signed: got != "" && got == fakeprovider.TwilioSignature(authToken, full, r.PostForm)})
 		rc.mu.Unlock()
 		w.Header().Set("Content-Type", "text/xml")
@@ -63,10 +63,10 @@ func newReceiver(t *testing.T, authToken string, status int) *receiver {
 	return rc
 }
 
-func (rc *receiver) received() []webhook {
+func (rc *twilioReceiver) received() []twilioWebhook {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	return append([]webhook(nil), rc.posts...)
+	return append([]twilioWebhook(nil), rc.posts...)
 }
 
 func TestTwilioSignatureKnownVector(t *testing.T) {
@@ -238,7 +238,7 @@ func TestTwilioStatusCallbacks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tw := startTwilio(t, tt.opts)
-			rc := newReceiver(t, tw.AuthToken(), http.StatusNoContent)
+			rc := newTwilioReceiver(t, tw.AuthToken(), http.StatusNoContent)
 			callback := rc.URL + "/api/webhooks/sms/conn1?x=1"
 			sendMessage(t, tw, url.Values{"To": {"+15550001111"}, "From": {"+15550002222"}, "Body": {"hi"}, "StatusCallback": {callback}})
 
@@ -256,7 +256,7 @@ func TestTwilioStatusCallbacks(t *testing.T) {
 			}
 			posts := rc.received()
 			if len(posts) != 2 {
-				t.Fatalf("receiver got %d posts, want 2", len(posts))
+				t.Fatalf("twilioReceiver got %d posts, want 2", len(posts))
 			}
 			for i, p := range posts {
 				if !p.signed {
@@ -282,17 +282,17 @@ func TestTwilioStatusCallbacks(t *testing.T) {
 
 func TestTwilioNoCallbacksByDefault(t *testing.T) {
 	tw := startTwilio(t, fakeprovider.TwilioOptions{CallbackDelay: time.Millisecond})
-	rc := newReceiver(t, tw.AuthToken(), http.StatusOK)
+	rc := newTwilioReceiver(t, tw.AuthToken(), http.StatusOK)
 	sendMessage(t, tw, url.Values{"To": {"+1"}, "From": {"+2"}, "Body": {"hi"}, "StatusCallback": {rc.URL}})
 	time.Sleep(50 * time.Millisecond)
 	if n := len(rc.received()); n != 0 {
-		t.Errorf("receiver got %d callbacks without Callbacks set", n)
+		t.Errorf("twilioReceiver got %d callbacks without Callbacks set", n)
 	}
 }
 
 func TestTwilioSendInbound(t *testing.T) {
 	tw := startTwilio(t, fakeprovider.TwilioOptions{})
-	rc := newReceiver(t, tw.AuthToken(), http.StatusOK)
+	rc := newTwilioReceiver(t, tw.AuthToken(), http.StatusOK)
 	hub := rc.URL + "/api/webhooks/sms/conn1?region=eu&x=%2F"
 
 	reply, err := tw.SendInbound(t.Context(), hub, fakeprovider.TwilioInbound{From: "+15550001111", To: "+15550002222", Body: "héllo & <bye>"})
@@ -331,7 +331,7 @@ func TestTwilioSendInbound(t *testing.T) {
 
 func TestTwilioControlAPI(t *testing.T) {
 	tw := startTwilio(t, fakeprovider.TwilioOptions{})
-	rc := newReceiver(t, tw.AuthToken(), http.StatusAccepted)
+	rc := newTwilioReceiver(t, tw.AuthToken(), http.StatusAccepted)
 	sendMessage(t, tw, url.Values{"To": {"+15550001111"}, "From": {"+15550002222"}, "Body": {"out"}})
 
 	post := func(body string) (*http.Response, map[string]any) {
@@ -351,7 +351,7 @@ func TestTwilioControlAPI(t *testing.T) {
 	}
 	if posts := rc.received(); len(posts) != 1 || !posts[0].signed || posts[0].form.Get("Body") != "in" ||
 		posts[0].form.Get("MessageSid") != answer["messageSid"] {
-		t.Errorf("receiver got %+v", posts)
+		t.Errorf("twilioReceiver got %+v", posts)
 	}
 
 	for _, tt := range []struct {
