@@ -15,4 +15,13 @@
 //	defer tw.Close()
 //	// A connection's provider settings: accountSid tw.AccountSID(),
 //	// authToken tw.AuthToken(), baseUrl tw.URL().
+//
+// The WhatsApp Cloud API, in the cloudapi*.go files:
+//
+//	wa := fakeprovider.NewCloudAPI(fakeprovider.CloudAPIOptions{})
+//	if err := wa.Listen("127.0.0.1:0"); err != nil { … }
+//	defer wa.Close()
+//	// A connection's provider settings: phoneNumberId, accessToken and
+//	// appSecret from wa.Options(), baseUrl wa.URL(); then point the
+//	// fake's webhook at the connection: wa.Subscribe(ctx, inboundURL, verifyToken).
 package fakeprovider
