@@ -126,7 +126,9 @@ func TestWhatsAppChannelEndToEnd(t *testing.T) {
 			t.Errorf("media message delivered as %s", got[1].Body)
 		}
 
-		var convs struct{ Conversations []struct{ ID, ExternalID string } }
+		var convs struct {
+			Conversations []struct{ ID, ExternalID string }
+		}
 		c.hub.Admin("GET", "/api/conversations?integrationId="+c.in.ID, nil).JSON(t, &convs)
 		if len(convs.Conversations) != 1 || convs.Conversations[0].ExternalID != waContact {
 			t.Fatalf("both messages belong to one chat: %+v", convs)
@@ -207,7 +209,9 @@ func TestWhatsAppChannelRefusals(t *testing.T) {
 		if _, err := forger.SendInboundText(ctx, waContact, "Mallory", "forged"); err != nil {
 			t.Fatal(err)
 		}
-		var events struct{ Events []struct{ Status, Error string } }
+		var events struct {
+			Events []struct{ Status, Error string }
+		}
 		apptest.Eventually(t, 5*time.Second, func() error {
 			c.hub.Admin("GET", "/api/integrations/"+c.in.ID+"/events", nil).JSON(t, &events)
 			if len(events.Events) == 0 || events.Events[0].Status != "signature_failure" {
