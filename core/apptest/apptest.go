@@ -90,6 +90,16 @@ func WithDisableAfter(d time.Duration) Option {
 	return func(c *config.Config) { c.TargetDisableAfter = d }
 }
 
+// WithChatInactivityTimeout ends chats on connections idle this long.
+func WithChatInactivityTimeout(d time.Duration) Option {
+	return func(c *config.Config) { c.ChatInactivityTimeout = d }
+}
+
+// WithPublicURL sets --public-url.
+func WithPublicURL(u string) Option {
+	return func(c *config.Config) { c.PublicURL = u }
+}
+
 // WithoutPrivateTargets leaves --allow-private-targets off.
 func WithoutPrivateTargets() Option {
 	return func(c *config.Config) { c.AllowPrivateTargets = false }

@@ -1,0 +1,139 @@
+package core_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboardhq/switchboard/core/apptest"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
+	"github.com/switchboardhq/switchboard/plugins/fakeprovider"
+)
+
+// TestChatInactivityTimeout: a chat with no message for the timeout ends
+// by itself, and the integration's target hears END.
+func TestChatInactivityTimeout(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		c := startSMSChannel(t, dbURL, apptest.WithChatInactivityTimeout(time.Second))
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if _, err := c.tw.SendInbound(ctx, c.inboundURL(), fakeprovider.TwilioInbound{From: smsContact, To: smsSender, Body: "hello?"}); err != nil {
+			t.Fatal(err)
+		}
+		got := c.rc.WaitFor(t, 2, 10*time.Second)
+		var body map[string]any
+		json.Unmarshal(got[1].Body, &body)
+		if body["event"] != "END" || body["chatId"] != smsContact {
+			t.Fatalf("second delivery = %s, want the chat's END", got[1].Body)
+		}
+		if at := got[1].At.Sub(got[0].At); at < time.Second {
+			t.Errorf("the chat ended %s after its message, before the timeout", at)
+		}
+		var convs struct{ Conversations []struct{ Status string } }
+		c.hub.Admin("GET", "/api/conversations", nil).JSON(t, &convs)
+		if len(convs.Conversations) != 1 || convs.Conversations[0].Status != "ended" {
+			t.Errorf("conversations: %+v", convs)
+		}
+	})
+}
+
+// TestSMSBehindPublicURL: behind a proxy, Twilio signs the public URL it
+// calls, not the hub's own address; the hub checks against --public-url.
+func TestSMSBehindPublicURL(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		const public = "https://hub.example.com"
+		c := startSMSChannel(t, dbURL, apptest.WithPublicURL(public))
+		inbound := c.inboundURL()
+		if !strings.HasPrefix(inbound, public+"/api/webhooks/sms/") {
+			t.Fatalf("inboundUrl = %s, want it under %s", inbound, public)
+		}
+		local := c.hub.URL + strings.TrimPrefix(inbound, public)
+		post := func(signedURL, sid string) {
+			form := c.tw.InboundForm(fakeprovider.TwilioInbound{MessageSID: sid, From: smsContact, To: smsSender, Body: "via the proxy"})
+			req, _ := http.NewRequest("POST", local, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set(fakeprovider.TwilioSignatureHeader, fakeprovider.TwilioSignature(c.tw.AuthToken(), signedURL, form))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		lastEvent := func() string {
+			var events struct{ Events []struct{ Status string } }
+			c.hub.Admin("GET", "/api/integrations/"+c.in.ID+"/events?limit=1", nil).JSON(t, &events)
+			if len(events.Events) == 0 {
+				return ""
+			}
+			return events.Events[0].Status
+		}
+		post(local, "SM"+strings.Repeat("1", 32))
+		if st := lastEvent(); st != "signature_failure" {
+			t.Errorf("signed over the hub's own address: %q, want signature_failure", st)
+		}
+		post(inbound, "SM"+strings.Repeat("2", 32))
+		if st := lastEvent(); st != "ok" {
+			t.Errorf("signed over the public URL: %q, want ok", st)
+		}
+		if got := c.rc.WaitFor(t, 1, 10*time.Second); !strings.Contains(string(got[0].Body), "via the proxy") {
+			t.Errorf("delivered %s", got[0].Body)
+		}
+	})
+}
+
+// TestProviderBaseURLGuard: a connection's baseUrl is where the hub's
+// plugins send credentials: it may not name the hub's own network.
+func TestProviderBaseURLGuard(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL, apptest.WithoutPrivateTargets())
+		for _, base := range []string{"http://127.0.0.1:9", "http://169.254.169.254/latest", "http://[::1]/", "http://10.0.0.8", "http://localhost:8080", "ftp://example.com"} {
+			r := h.Admin("POST", "/api/connections", map[string]any{
+				"code": "c-" + fmt.Sprint(len(base)), "channel": "SMS", "sender": "15550001111",
+				"provider": map[string]any{"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "t0k3n-value", "baseUrl": base},
+			})
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(string(r.Body), "provider.baseUrl") {
+				t.Errorf("baseUrl %s: %d %s, want 422 naming provider.baseUrl", base, r.Status, r.Body)
+			}
+			if strings.Contains(string(r.Body), "t0k3n-value") {
+				t.Errorf("the refusal repeats the token: %s", r.Body)
+			}
+		}
+		for name, provider := range map[string]any{
+			"missing":       nil,
+			"not an object": "AC123",
+			"unknown field": map[string]any{"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "t", "region": "x"},
+			"no token":      map[string]any{"accountSid": "AC" + strings.Repeat("a", 32)},
+		} {
+			body := map[string]any{"code": "bad", "channel": "SMS", "sender": "15550001111"}
+			if provider != nil {
+				body["provider"] = provider
+			}
+			if r := h.Admin("POST", "/api/connections", body); r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("provider %s: %d %s, want 422", name, r.Status, r.Body)
+			}
+		}
+		for name, body := range map[string]map[string]any{
+			"unknown channel": {"code": "x", "channel": "PIGEON", "sender": "1"},
+			"bad code":        {"code": "has space", "channel": "SMS", "sender": "1"},
+			"NUL in sender":   {"code": "x", "channel": "SMS", "sender": "1\x002"},
+			"long sender":     {"code": "x", "channel": "SMS", "sender": strings.Repeat("1", 40)},
+		} {
+			body["provider"] = map[string]any{"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "t"}
+			if r := h.Admin("POST", "/api/connections", body); r.Status != http.StatusUnprocessableEntity {
+				t.Errorf("%s: %d %s, want 422", name, r.Status, r.Body)
+			}
+		}
+		ok := map[string]any{"code": "dup", "channel": "sms", "sender": "+1 555 000 1111",
+			"provider": map[string]any{"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "t"}}
+		if r := h.Admin("POST", "/api/connections", ok); r.Status != http.StatusCreated || r.Map(t)["channel"] != "SMS" || r.Map(t)["sender"] != "+15550001111" {
+			t.Errorf("a valid connection: %d %s", r.Status, r.Body)
+		}
+		if r := h.Admin("POST", "/api/connections", ok); r.Status != http.StatusConflict {
+			t.Errorf("a repeated code: %d %s, want 409", r.Status, r.Body)
+		}
+	})
+}
