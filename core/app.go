@@ -41,7 +41,9 @@ type App struct {
 	log     *slog.Logger
 	Store   *store.Store
 	Plugins *pluginhost.Host
-	writer  *threads.Writer
+	writer  *threads.BatchWriter
+	// Threads is the threading service: the rules messages are recorded by.
+	Threads *threads.Service
 	inbound *inbound.Service
 	worker  *delivery.Worker
 	engine  *scripts.Engine
@@ -75,7 +77,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if st.Dialect() == "postgres" {
 		loops = 4
 	}
-	w := threads.NewWriter(st, log, reg, threads.Options{Loops: loops})
+	planner := delivery.NewPlanner(st)
+	threading := threads.NewService(st, host, planner)
+	w := threads.NewBatchWriter(st, threading.Record, log, reg, threads.Options{Loops: loops})
 	ints := auth.NewIntegrations(st.IntegrationAuth)
 	in := inbound.NewService(st, w, host, ints, log, reg, inbound.Options{MaxBodyBytes: cfg.MaxBodyBytes, AllowPrivate: cfg.AllowPrivateTargets})
 	hostname, _ := os.Hostname()
@@ -86,8 +90,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Registerer: reg,
 	})
 	targets := delivery.NewGuard(cfg.AllowPrivateTargets)
-	planner := delivery.NewPlanner(st)
-	st.SetPlanner(planner)
 	worker := delivery.NewWorker(st, planner, engine, log, reg, delivery.Options{
 		ID:                fmt.Sprintf("%s/%d/%s", hostname, os.Getpid(), uuid.NewString()[:8]),
 		Schedule:          cfg.RetrySchedule,
@@ -108,7 +110,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Plugins:      host,
 		Worker:       worker,
 		Planner:      planner,
-		Threads:      threads.NewRules(host),
+		Threads:      threading,
 		Activation:   activation.New(host),
 		Engine:       engine,
 		Log:          log,
@@ -117,7 +119,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Targets:      targets,
 	})
-	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, inbound: in, worker: worker, engine: engine, api: api}
+	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, Threads: threading, inbound: in, worker: worker, engine: engine, api: api}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -154,7 +156,7 @@ func (a *App) Start() error {
 	go func() {
 		defer a.wg.Done()
 		sweep := min(max(a.cfg.ChatInactivityTimeout/10, time.Second), time.Minute)
-		threads.EndIdleChats(ctx, a.Store, a.log, a.cfg.ChatInactivityTimeout, sweep, a.worker.Notify)
+		a.Threads.EndIdleChats(ctx, a.log, a.cfg.ChatInactivityTimeout, sweep, a.worker.Notify)
 	}()
 	go func() {
 		defer a.wg.Done()

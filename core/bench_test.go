@@ -53,7 +53,7 @@ func benchDeliveries(b *testing.B, dbURL string) {
 				ExternalID: fmt.Sprint("bm-", i), ThreadExternalID: fmt.Sprint("conv-", i%1000), Content: "benchmark message",
 				ContentType: "text", SentAt: time.Now().UTC(), From: domain.Contact{ExternalID: fmt.Sprint("u", i%1000)}}})
 		}
-		if _, err := st.Ingest(ctx, items); err != nil {
+		if _, err := st.Ingest(ctx, items, db.app.Threads.Record); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -152,7 +152,7 @@ func benchTargetDeliveries(b *testing.B, dbURL, script string) {
 			ExternalID: fmt.Sprint("bm-", i), ThreadExternalID: fmt.Sprint("conv-", i), Content: "hello",
 			ContentType: "text", SentAt: time.Now().UTC(), From: domain.Contact{ExternalID: fmt.Sprint("u", i), Name: "Jane"}}})
 	}
-	if _, err := st.Ingest(ctx, items); err != nil {
+	if _, err := st.Ingest(ctx, items, db.app.Threads.Record); err != nil {
 		b.Fatal(err)
 	}
 	var list []domain.Conversation
@@ -172,7 +172,7 @@ func benchTargetDeliveries(b *testing.B, dbURL, script string) {
 	for range 8 {
 		go func() {
 			for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
-				if _, _, err := st.CreateOutboundMessage(ctx, list[i%int64(len(list))], domain.Route{Channel: "custom"}, fmt.Sprint("reply ", i)); err != nil {
+				if _, _, err := db.app.Threads.Reply(ctx, list[i%int64(len(list))], domain.Route{Channel: "custom"}, fmt.Sprint("reply ", i)); err != nil {
 					errs <- err
 					return
 				}

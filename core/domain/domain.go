@@ -175,6 +175,8 @@ type Message struct {
 	Error        string
 	MediaURL     string
 	MediaCaption string
+	// ConnectionID is the connection a chat's message came or went through.
+	ConnectionID string
 	CreatedAt    time.Time
 }
 

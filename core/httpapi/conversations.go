@@ -136,7 +136,7 @@ func (s *Server) createMessage(c *gin.Context) {
 		s.fail(c, errConflict("the conversation has ended"))
 		return
 	}
-	m, queued, err := s.Store.CreateOutboundMessage(ctx, conv, s.routeOf(c, conv), *req.Content)
+	m, queued, err := s.Threads.Reply(ctx, conv, s.routeOf(c, conv), *req.Content)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -147,7 +147,7 @@ func (s *Server) createMessage(c *gin.Context) {
 	c.JSON(http.StatusCreated, messageJSON(m))
 }
 
-// routeOf is how a conversation's events travel (see threads.Rules.Route).
+// routeOf is how a conversation's events travel (see threads.Service.Route).
 func (s *Server) routeOf(c *gin.Context, conv domain.Conversation) domain.Route {
 	in, err := s.Store.Integration(c.Request.Context(), workspace(c), conv.IntegrationID)
 	if err != nil {
@@ -189,7 +189,7 @@ func (s *Server) transferConversation(c *gin.Context) {
 		return
 	}
 	s.conversationAction(c, func(ctx context.Context, conv domain.Conversation, route domain.Route) (domain.Conversation, int, error) {
-		conv, queued, err := s.Store.TransferConversation(ctx, conv.WorkspaceID, conv.ID, *req.TeamID, route)
+		conv, queued, err := s.Threads.Transfer(ctx, conv.WorkspaceID, conv.ID, *req.TeamID, route)
 		if errors.Is(err, store.ErrTeamNotFound) {
 			return conv, 0, errInvalid("teamId: no team %q in this workspace", *req.TeamID)
 		}
@@ -200,7 +200,7 @@ func (s *Server) transferConversation(c *gin.Context) {
 // endConversation ends a conversation; replies to it are refused from then on.
 func (s *Server) endConversation(c *gin.Context) {
 	s.conversationAction(c, func(ctx context.Context, conv domain.Conversation, route domain.Route) (domain.Conversation, int, error) {
-		conv, queued, err := s.Store.EndConversation(ctx, conv.WorkspaceID, conv.ID, route)
+		conv, queued, err := s.Threads.End(ctx, conv.WorkspaceID, conv.ID, route)
 		if errors.Is(err, store.ErrConflict) {
 			return conv, 0, errConflict("the conversation has already ended")
 		}

@@ -80,7 +80,7 @@ func (s *Server) responseEvent(c *gin.Context) {
 		return
 	}
 	if *req.Type == sdk.EventEnd {
-		conv, queued, err := s.Store.EndConversation(ctx, in.WorkspaceID, conv.ID, s.Threads.Route(in.Integration, conv))
+		conv, queued, err := s.Threads.End(ctx, in.WorkspaceID, conv.ID, s.Threads.Route(in.Integration, conv))
 		if errors.Is(err, store.ErrConflict) {
 			s.fail(c, errConflict("the chat with %s has ended", chatID))
 			return
@@ -119,7 +119,7 @@ func (s *Server) responseEvent(c *gin.Context) {
 		return
 	}
 	conv.ConnectionID, conv.Channel, conv.Sender = conn.ID, conn.Channel, conn.Sender
-	m, queued, err := s.Store.CreateOutboundMessage(ctx, conv, domain.Route{Channel: conn.Channel, Chat: true}, *req.Msg)
+	m, queued, err := s.Threads.Reply(ctx, conv, domain.Route{Channel: conn.Channel, Chat: true}, *req.Msg)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -40,7 +40,7 @@ type Deps struct {
 	Plugins      Plugins
 	Worker       *delivery.Worker
 	Planner      *delivery.Planner
-	Threads      *threads.Rules
+	Threads      *threads.Service
 	Activation   store.ActivationRules
 	Engine       *scripts.Engine
 	Log          *slog.Logger

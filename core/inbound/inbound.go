@@ -62,7 +62,7 @@ type Outcome struct {
 // Service handles inbound traffic.
 type Service struct {
 	store        *store.Store
-	writer       *threads.Writer
+	writer       *threads.BatchWriter
 	plugins      Plugins
 	integrations *auth.Integrations
 	log          *slog.Logger
@@ -90,7 +90,7 @@ type Options struct {
 }
 
 // NewService wires the inbound pipeline.
-func NewService(s *store.Store, w *threads.Writer, p Plugins, ints *auth.Integrations, log *slog.Logger, reg prometheus.Registerer, opts Options) *Service {
+func NewService(s *store.Store, w *threads.BatchWriter, p Plugins, ints *auth.Integrations, log *slog.Logger, reg prometheus.Registerer, opts Options) *Service {
 	if opts.PluginTimeout <= 0 {
 		opts.PluginTimeout = 5 * time.Second
 	}

@@ -41,7 +41,7 @@ func (s *Service) Replay(ctx context.Context, kind string) error {
 			if errors.Is(err, sdk.ErrPluginUnavailable) {
 				// Down again: record what was done; the next start resumes.
 				if len(items) > 0 {
-					_, err := s.store.Ingest(ctx, items)
+					_, err := s.store.Ingest(ctx, items, s.writer.Recorder())
 					return err
 				}
 				return nil
@@ -55,7 +55,7 @@ func (s *Service) Replay(ctx context.Context, kind string) error {
 			items = append(items, more...)
 		}
 		if len(items) > 0 {
-			if _, err := s.store.Ingest(ctx, items); err != nil {
+			if _, err := s.store.Ingest(ctx, items, s.writer.Recorder()); err != nil {
 				return err
 			}
 			if s.notify != nil {

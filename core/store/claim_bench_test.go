@@ -9,6 +9,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/store/storetest"
+	"github.com/switchboardhq/switchboard/core/threads"
 )
 
 type fanoutPlanner struct{}
@@ -26,7 +27,6 @@ func BenchmarkClaim(b *testing.B) {
 		b.Run(db.Name, func(b *testing.B) {
 			ctx := context.Background()
 			s := openStore(b, db.URL)
-			s.SetPlanner(fanoutPlanner{})
 			ws, _ := s.EnsureWorkspace(ctx, "w")
 			in, _ := s.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "i", Kind: "custom", Status: "active"}, store.IntegrationSecrets{})
 			fill := func(n int) {
@@ -37,7 +37,7 @@ func BenchmarkClaim(b *testing.B) {
 							ExternalID: fmt.Sprint(time.Now().UnixNano(), "-", i), ThreadExternalID: fmt.Sprint("c", i%1000), Content: "x",
 							ContentType: "text", SentAt: time.Now(), From: domain.Contact{ExternalID: fmt.Sprint("u", i%1000)}}})
 					}
-					if _, err := s.Ingest(ctx, items); err != nil {
+					if _, err := s.Ingest(ctx, items, threads.NewService(s, nil, fanoutPlanner{}).Record); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -81,7 +81,6 @@ func TestClaimOrderAndHeads(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		s := openStore(t, url)
-		s.SetPlanner(fanoutPlanner{})
 		ws, _ := s.EnsureWorkspace(ctx, "w")
 		in, _ := s.CreateIntegration(ctx, domain.Integration{WorkspaceID: ws.ID, Name: "i", Kind: "custom", Status: "active"}, store.IntegrationSecrets{})
 		var items []store.IngestItem
@@ -92,7 +91,7 @@ func TestClaimOrderAndHeads(t *testing.T) {
 		}
 		items = append(items, store.IngestItem{WorkspaceID: ws.ID, IntegrationID: in.ID, Channel: "custom", Message: &domain.InboundMessage{
 			ExternalID: "other", ThreadExternalID: "two", Content: "x", ContentType: "text", SentAt: time.Now(), From: domain.Contact{ExternalID: "v"}}})
-		if _, err := s.Ingest(ctx, items); err != nil {
+		if _, err := s.Ingest(ctx, items, threads.NewService(s, nil, fanoutPlanner{}).Record); err != nil {
 			t.Fatal(err)
 		}
 		claim := func() []store.ClaimedDelivery {

@@ -50,7 +50,7 @@ func TestIngestIsolatesAFailingItem(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ing.Close()
-		res, errs := ing.IngestEach(ctx, items)
+		res, errs := ing.IngestEach(ctx, items, plainRecorder)
 		want := []string{"ok", "", "ok", "signature_failure", "ok"}
 		for i, w := range want {
 			if w == "" {
@@ -81,7 +81,7 @@ func TestIngestIsolatesAFailingItem(t *testing.T) {
 			t.Errorf("the poisoned item left %d contacts", contacts)
 		}
 		// The ingester still works for the next batch.
-		res, errs = ing.IngestEach(ctx, []IngestItem{item(ints[1], "v4", "t2", "fine")})
+		res, errs = ing.IngestEach(ctx, []IngestItem{item(ints[1], "v4", "t2", "fine")}, plainRecorder)
 		if errs[0] != nil || res[0].Status != "ok" {
 			t.Errorf("next batch: %+v %v", res[0], errs[0])
 		}
@@ -159,7 +159,7 @@ func TestIngestEachStopsOnALostConnection(t *testing.T) {
 				ExternalID: fmt.Sprint("m", i), ThreadExternalID: "t", Content: "x", ContentType: "text", SentAt: time.Now().UTC(),
 				From: domain.Contact{ExternalID: "c"}}})
 		}
-		_, errs := ing.IngestEach(ctx, items)
+		_, errs := ing.IngestEach(ctx, items, plainRecorder)
 		for i, err := range errs {
 			if err == nil {
 				t.Errorf("item %d committed on a closed connection", i)

@@ -9,6 +9,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/store/storetest"
+	"github.com/switchboardhq/switchboard/core/threads"
 )
 
 func openStore(t testing.TB, url string) *store.Store {
@@ -53,7 +54,7 @@ func TestIngestThreadsAndDeduplicates(t *testing.T) {
 			item(msg("m1", "c1", "u1", "", "")), // repeat within the batch
 			item(msg("m3", "c2", "u2", "jane@example.COM", "")),
 			{WorkspaceID: ws.ID, IntegrationID: in.ID, Status: domain.EventSignatureFailure, EventType: domain.EventMessageReceived, Error: "bad key"},
-		})
+		}, threads.NewService(s, nil, nil).Record)
 		if err != nil {
 			t.Fatalf("ingest: %v", err)
 		}
@@ -67,7 +68,7 @@ func TestIngestThreadsAndDeduplicates(t *testing.T) {
 			t.Errorf("threading wrong: %q %q %q", res[0].ConversationID, res[1].ConversationID, res[3].ConversationID)
 		}
 		// A later batch: m2 repeats across batches.
-		res2, err := s.Ingest(ctx, []store.IngestItem{item(msg("m2", "c1", "u1", "", "")), item(msg("m4", "c1", "u9", "", "late subject"))})
+		res2, err := s.Ingest(ctx, []store.IngestItem{item(msg("m2", "c1", "u1", "", "")), item(msg("m4", "c1", "u9", "", "late subject"))}, threads.NewService(s, nil, nil).Record)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,14 +189,14 @@ func TestLastMessageAtOnlyMovesForward(t *testing.T) {
 			return time.Time{}
 		}
 		// Newest first within one batch.
-		if _, err := s.Ingest(ctx, []store.IngestItem{item("a1", "a", base.Add(2*time.Minute)), item("a2", "a", base.Add(time.Minute))}); err != nil {
+		if _, err := s.Ingest(ctx, []store.IngestItem{item("a1", "a", base.Add(2*time.Minute)), item("a2", "a", base.Add(time.Minute))}, threads.NewService(s, nil, nil).Record); err != nil {
 			t.Fatal(err)
 		}
 		if got := last("a"); !got.Equal(base.Add(2 * time.Minute)) {
 			t.Errorf("batch in reverse order: last activity %v, want %v", got, base.Add(2*time.Minute))
 		}
 		// An older message in a later batch.
-		if _, err := s.Ingest(ctx, []store.IngestItem{item("a3", "a", base)}); err != nil {
+		if _, err := s.Ingest(ctx, []store.IngestItem{item("a3", "a", base)}, threads.NewService(s, nil, nil).Record); err != nil {
 			t.Fatal(err)
 		}
 		if got := last("a"); !got.Equal(base.Add(2 * time.Minute)) {

@@ -26,27 +26,6 @@ type NewDelivery struct {
 	LastError string
 }
 
-// Planner decides which deliveries an outbound event causes. The store calls
-// it inside the transaction that records the event, so an event is never
-// committed without its deliveries, nor a delivery without its event.
-type Planner interface {
-	Plan(ctx context.Context, ev *domain.OutboundEvent) ([]NewDelivery, error)
-}
-
-// SetPlanner installs the planner; without one no deliveries are created.
-func (s *Store) SetPlanner(p Planner) { s.planner = p }
-
-func (s *Store) plan(ctx context.Context, ev *domain.OutboundEvent) ([]NewDelivery, error) {
-	if s.planner == nil {
-		return nil, nil
-	}
-	ds, err := s.planner.Plan(ctx, ev)
-	if err != nil {
-		return nil, fmt.Errorf("plan deliveries: %w", err)
-	}
-	return ds, nil
-}
-
 type execFunc func(ctx context.Context, q string, args ...any) (sql.Result, error)
 
 // gormExec runs SQL with ? placeholders inside a GORM transaction.

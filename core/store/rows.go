@@ -161,6 +161,7 @@ func (r *messageRow) domain() domain.Message {
 		Error:          r.Error,
 		MediaURL:       r.MediaURL,
 		MediaCaption:   r.MediaCaption,
+		ConnectionID:   r.ConnectionID,
 		CreatedAt:      r.CreatedAt.UTC(),
 	}
 	if r.ExternalID != nil {

@@ -42,7 +42,6 @@ type Store struct {
 	dialect string
 	log     *slog.Logger
 	threads *threadCache
-	planner Planner
 
 	// writeMu serialises the hot write paths on SQLite, which has one writer:
 	// waiting on a Go mutex wakes at once, where SQLite's busy handler sleeps

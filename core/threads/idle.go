@@ -18,7 +18,7 @@ const idleBatch = 200
 // event to the integration's target). Several hub processes may sweep at
 // once: a chat is ended once, by whichever gets there first. notify is told
 // when ends queued deliveries.
-func EndIdleChats(ctx context.Context, st *store.Store, log *slog.Logger, timeout, interval time.Duration, notify func()) {
+func (s *Service) EndIdleChats(ctx context.Context, log *slog.Logger, timeout, interval time.Duration, notify func()) {
 	if timeout <= 0 {
 		return
 	}
@@ -31,7 +31,7 @@ func EndIdleChats(ctx context.Context, st *store.Store, log *slog.Logger, timeou
 		case <-t.C:
 		}
 		for {
-			chats, err := st.IdleChats(ctx, time.Now().Add(-timeout), idleBatch)
+			chats, err := s.store.IdleChats(ctx, time.Now().Add(-timeout), idleBatch)
 			if err != nil {
 				if ctx.Err() == nil {
 					log.Error("find idle chats", "err", err)
@@ -40,7 +40,7 @@ func EndIdleChats(ctx context.Context, st *store.Store, log *slog.Logger, timeou
 			}
 			queued := 0
 			for _, conv := range chats {
-				_, n, err := st.EndConversation(ctx, conv.WorkspaceID, conv.ID, domain.Route{Channel: conv.Channel, Chat: true})
+				_, n, err := s.End(ctx, conv.WorkspaceID, conv.ID, domain.Route{Channel: conv.Channel, Chat: true})
 				if err != nil && !errors.Is(err, store.ErrConflict) {
 					log.Error("end idle chat", "conversation", conv.ID, "err", err)
 					continue

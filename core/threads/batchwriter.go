@@ -1,6 +1,8 @@
-// Package threads records inbound traffic: a Writer gathers concurrent
-// requests into batches, each committed in one transaction, so a request is
-// answered only once it is durable and commits are shared under load.
+// Package threads is the home of the threading rules (see Service) and of
+// the batching commit writer that records inbound traffic with them: a
+// BatchWriter gathers concurrent requests into batches, each committed in
+// one transaction, so a request is answered only once it is durable and
+// commits are shared under load.
 package threads
 
 import (
@@ -17,9 +19,11 @@ import (
 // ErrClosed is returned for writes after Close.
 var ErrClosed = errors.New("threads: writer closed")
 
-// Writer commits ingest items in batches.
-type Writer struct {
+// BatchWriter commits ingest items in batches, each recorded by record
+// (the threading rules) in one transaction.
+type BatchWriter struct {
 	store    *store.Store
+	record   store.Recorder
 	log      *slog.Logger
 	maxBatch int
 	in       chan *request
@@ -40,7 +44,7 @@ type result struct {
 	err error
 }
 
-// Options tune a Writer.
+// Options tune a BatchWriter.
 type Options struct {
 	// MaxBatch bounds the items committed together.
 	MaxBatch int
@@ -48,16 +52,18 @@ type Options struct {
 	Loops int
 }
 
-// NewWriter starts a writer's commit loops.
-func NewWriter(s *store.Store, log *slog.Logger, reg prometheus.Registerer, opts Options) *Writer {
+// NewBatchWriter starts a writer's commit loops; record decides what each
+// batch becomes.
+func NewBatchWriter(s *store.Store, record store.Recorder, log *slog.Logger, reg prometheus.Registerer, opts Options) *BatchWriter {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
 	if opts.Loops <= 0 {
 		opts.Loops = 1
 	}
-	w := &Writer{
+	w := &BatchWriter{
 		store:    s,
+		record:   record,
 		log:      log,
 		maxBatch: opts.MaxBatch,
 		in:       make(chan *request, opts.MaxBatch*4),
@@ -78,7 +84,7 @@ func NewWriter(s *store.Store, log *slog.Logger, reg prometheus.Registerer, opts
 }
 
 // Write records one item and returns once it is committed.
-func (w *Writer) Write(ctx context.Context, item store.IngestItem) (store.IngestResult, error) {
+func (w *BatchWriter) Write(ctx context.Context, item store.IngestItem) (store.IngestResult, error) {
 	r := &request{item: item, done: make(chan result, 1)}
 	w.mu.RLock()
 	if w.closed {
@@ -94,7 +100,7 @@ func (w *Writer) Write(ctx context.Context, item store.IngestItem) (store.Ingest
 }
 
 // Close commits everything queued and stops the loops.
-func (w *Writer) Close() {
+func (w *BatchWriter) Close() {
 	w.mu.Lock()
 	if !w.closed {
 		w.closed = true
@@ -104,7 +110,7 @@ func (w *Writer) Close() {
 	w.wg.Wait()
 }
 
-func (w *Writer) loop() {
+func (w *BatchWriter) loop() {
 	defer w.wg.Done()
 	var ing *store.Ingester
 	defer func() {
@@ -146,7 +152,7 @@ func (w *Writer) loop() {
 		}
 		// One item the database refuses fails alone: the others of its
 		// batch, of any workspace, are committed without it.
-		res, errs := ing.IngestEach(context.Background(), items)
+		res, errs := ing.IngestEach(context.Background(), items, w.record)
 		failed := 0
 		for i, r := range batch {
 			if errs[i] != nil {
@@ -175,3 +181,7 @@ func firstError(errs []error) error {
 	}
 	return nil
 }
+
+// Recorder is what decides what each batch becomes, for callers that
+// commit a batch of their own (the replay of kept requests).
+func (w *BatchWriter) Recorder() store.Recorder { return w.record }

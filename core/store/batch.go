@@ -1,0 +1,279 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchboardhq/switchboard/core/domain"
+)
+
+// Batch is one ingest transaction, as the threading rules see it: the
+// queries they need, answered on the ingester's connection with prepared
+// statements, and ids remembered across batches where they never change.
+type Batch struct {
+	in *Ingester
+	p  *pendingThreads
+	t  time.Time
+}
+
+// Now is the batch's time: when its rows are created.
+func (b *Batch) Now() time.Time { return b.t }
+
+// StoredMessageIDs returns which of the batch's messages repeat an id
+// already stored, as integration id, NUL, message id. Lookups go in a few
+// fixed sizes, padded, so their prepared statements are reused.
+func (b *Batch) StoredMessageIDs(ctx context.Context, items []IngestItem) (map[string]struct{}, error) {
+	in := b.in
+	byIntegration := map[string][]string{}
+	for i := range items {
+		if m := items[i].Message; m != nil {
+			byIntegration[items[i].IntegrationID] = append(byIntegration[items[i].IntegrationID], m.ExternalID)
+		}
+	}
+	out := map[string]struct{}{}
+	for integrationID, ids := range byIntegration {
+		for len(ids) > 0 {
+			size := 64
+			switch {
+			case len(ids) <= 1:
+				size = 1
+			case len(ids) <= 8:
+				size = 8
+			}
+			chunk := ids[:min(size, len(ids))]
+			ids = ids[len(chunk):]
+			args := make([]any, 0, size+1)
+			args = append(args, integrationID)
+			for i := range size {
+				args = append(args, chunk[min(i, len(chunk)-1)])
+			}
+			rows, err := in.query(ctx, `SELECT external_id FROM messages WHERE integration_id = ? AND external_id IN (`+placeholders(size)+`)`, args...)
+			if err != nil {
+				return nil, fmt.Errorf("find stored message ids: %w", err)
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("find stored message ids: %w", err)
+				}
+				out[integrationID+"\x00"+id] = struct{}{}
+			}
+			if err := rows.Close(); err != nil {
+				return nil, fmt.Errorf("find stored message ids: %w", err)
+			}
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("find stored message ids: %w", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ContactByEmail finds a workspace's contact by email, lowercased.
+func (b *Batch) ContactByEmail(ctx context.Context, workspaceID, emailLower string) (string, bool, error) {
+	key := "e\x00" + workspaceID + "\x00" + emailLower
+	if id, ok := b.in.s.threads.contact(b.p, key); ok {
+		return id, true, nil
+	}
+	var id string
+	err := b.in.queryRow(ctx, `SELECT id FROM contacts WHERE workspace_id = ? AND email_lower = ? ORDER BY id LIMIT 1`, workspaceID, emailLower).Scan(&id)
+	switch {
+	case err == sql.ErrNoRows:
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("match contact by email: %w", err)
+	}
+	b.p.contacts[key] = id
+	return id, true, nil
+}
+
+// EnsureContact returns the workspace's contact with an external id,
+// creating it from c when there is none; known says it existed.
+func (b *Batch) EnsureContact(ctx context.Context, workspaceID, externalID string, c *domain.Contact) (id string, known bool, err error) {
+	key := "x\x00" + workspaceID + "\x00" + externalID
+	if id, ok := b.in.s.threads.contact(b.p, key); ok {
+		return id, true, nil
+	}
+	email := strings.TrimSpace(c.Email)
+	id = NewID()
+	res, err := b.in.exec(ctx, `INSERT INTO contacts (id, workspace_id, external_id, name, email, email_lower, phone, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, external_id) DO NOTHING`,
+		id, workspaceID, externalID, c.Name, email, strings.ToLower(email), c.Phone, b.t)
+	if err != nil {
+		return "", false, fmt.Errorf("create contact: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		known = true
+		if err := b.in.queryRow(ctx, `SELECT id FROM contacts WHERE workspace_id = ? AND external_id = ?`, workspaceID, externalID).Scan(&id); err != nil {
+			return "", false, fmt.Errorf("match contact by external id: %w", err)
+		}
+	}
+	b.p.contacts[key] = id
+	if email != "" && !known {
+		b.p.contacts["e\x00"+workspaceID+"\x00"+strings.ToLower(email)] = id
+	}
+	return id, known, nil
+}
+
+// SetContactEmail gives a contact known without an email the one it now
+// comes with, for matching later messages.
+func (b *Batch) SetContactEmail(ctx context.Context, workspaceID, id, email string) error {
+	email = strings.TrimSpace(email)
+	res, err := b.in.exec(ctx, `UPDATE contacts SET email = ?, email_lower = ? WHERE id = ? AND email_lower = ''`, email, strings.ToLower(email), id)
+	if err != nil {
+		return fmt.Errorf("set contact email: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		b.p.contacts["e\x00"+workspaceID+"\x00"+strings.ToLower(email)] = id
+	}
+	return nil
+}
+
+// NewThread is a conversation to find by its thread key, or to open.
+type NewThread struct {
+	WorkspaceID   string
+	IntegrationID string
+	// Key is what the thread is found by while it takes messages: the
+	// app's conversationId, or a chat's contact number.
+	Key       string
+	ContactID string
+	// Subject is kept only when the thread is created.
+	Subject      string
+	ConnectionID string
+	Channel      string
+	Sender       string
+	At           time.Time
+	// Lasting says the key names the thread for good (an app's thread), so
+	// its id may be remembered; a chat's key is released when it ends.
+	Lasting bool
+}
+
+// EnsureThread returns the open thread with the key, opening it when
+// there is none.
+func (b *Batch) EnsureThread(ctx context.Context, th NewThread) (string, error) {
+	key := th.IntegrationID + "\x00" + th.Key
+	if th.Lasting {
+		if id, ok := b.in.s.threads.conversation(b.p, key); ok {
+			return id, nil
+		}
+	} else if id, ok := b.p.chats[key]; ok {
+		return id, nil
+	}
+	id := NewID()
+	res, err := b.in.exec(ctx, `INSERT INTO conversations (id, workspace_id, integration_id, external_id, thread_key, contact_id, subject, status, team_id,
+		connection_id, channel, sender, last_message_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (integration_id, thread_key) DO NOTHING`,
+		id, th.WorkspaceID, th.IntegrationID, th.Key, th.Key, th.ContactID, th.Subject, domain.ConversationOpen,
+		th.ConnectionID, th.Channel, th.Sender, activityTime(th.At), b.t)
+	if err != nil {
+		return "", fmt.Errorf("create conversation: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		err := b.in.queryRow(ctx, `SELECT id FROM conversations WHERE integration_id = ? AND thread_key = ?`, th.IntegrationID, th.Key).Scan(&id)
+		if err != nil {
+			return "", fmt.Errorf("find conversation: %w", err)
+		}
+	}
+	if th.Lasting {
+		b.p.conversations[key] = id
+	} else {
+		b.p.chats[key] = id
+	}
+	return id, nil
+}
+
+// NewMessage is an inbound message to store.
+type NewMessage struct {
+	ID             string
+	WorkspaceID    string
+	IntegrationID  string
+	ConversationID string
+	ConnectionID   string
+	Message        *domain.InboundMessage
+}
+
+// InsertMessages writes messages with multi-row inserts and returns the
+// ids that were new; the others repeated a stored external id.
+func (b *Batch) InsertMessages(ctx context.Context, msgs []NewMessage) (map[string]struct{}, error) {
+	const cols = 14
+	inserted := make(map[string]struct{}, len(msgs))
+	for start := 0; start < len(msgs); start += maxRowsPerInsert {
+		chunk := msgs[start:min(start+maxRowsPerInsert, len(msgs))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO messages (id, workspace_id, integration_id, conversation_id, direction, external_id, content, content_type, sent_at, status, created_at,
+			media_url, media_caption, connection_id) VALUES `)
+		args := make([]any, 0, len(chunk)*cols)
+		for i, nm := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			m := nm.Message
+			args = append(args, nm.ID, nm.WorkspaceID, nm.IntegrationID, nm.ConversationID, domain.Inbound,
+				m.ExternalID, m.Content, m.ContentType, m.SentAt, domain.MessageReceived, b.t, m.MediaURL, m.MediaCaption, nm.ConnectionID)
+		}
+		q.WriteString(` ON CONFLICT (integration_id, external_id) DO NOTHING RETURNING id`)
+		rows, err := b.in.query(ctx, q.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert messages: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("insert messages: %w", err)
+			}
+			inserted[id] = struct{}{}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("insert messages: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("insert messages: %w", err)
+		}
+	}
+	return inserted, nil
+}
+
+// TouchConversation moves a conversation's last activity forward to at;
+// never back.
+func (b *Batch) TouchConversation(ctx context.Context, id string, at time.Time) error {
+	at = activityTime(at)
+	if _, err := b.in.exec(ctx, `UPDATE conversations SET last_message_at = ? WHERE id = ? AND (last_message_at IS NULL OR last_message_at < ?)`, at, id, at); err != nil {
+		return fmt.Errorf("touch conversation: %w", err)
+	}
+	return nil
+}
+
+// TouchChat records on a chat the connection and sender of its contact's
+// latest message and when it came, if it is later than the one recorded.
+func (b *Batch) TouchChat(ctx context.Context, id, connectionID, channel, sender string, at time.Time) error {
+	at = activityTime(at)
+	if _, err := b.in.exec(ctx, `UPDATE conversations SET connection_id = ?, channel = ?, sender = ?, last_inbound_at = ?
+		WHERE id = ? AND (last_inbound_at IS NULL OR last_inbound_at < ?)`,
+		connectionID, channel, sender, at, id, at); err != nil {
+		return fmt.Errorf("touch chat: %w", err)
+	}
+	return nil
+}
+
+// InsertDeliveries writes the deliveries an event causes, holding ordered
+// ones behind earlier pending deliveries of their key until the commit.
+func (b *Batch) InsertDeliveries(ctx context.Context, ev *domain.OutboundEvent, ds []NewDelivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	keys, err := insertDeliveries(ctx, b.in.exec, b.in.queryRow, ev, ds, b.t)
+	if err != nil {
+		return err
+	}
+	b.in.heldKeys = append(b.in.heldKeys, keys...)
+	return nil
+}
+
+// maxRowsPerInsert keeps a multi-row insert under both databases' limits on bound parameters.
+const maxRowsPerInsert = 500
