@@ -13,7 +13,6 @@ import (
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
-
 // kinds declares an app kind, a widget kind that sends its own replies,
 // and a channel with a 24-hour window.
 type kinds struct{}
