@@ -137,3 +137,28 @@ func TestProviderBaseURLGuard(t *testing.T) {
 		}
 	})
 }
+
+// TestResponseAPIAnswersChatsOnly: the response API answers in chats on
+// connections; an app's thread of the same integration is not one, and a
+// kind that serves connections is not an integration's kind.
+func TestResponseAPIAnswersChatsOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		c := startSMSChannel(t, dbURL)
+		// An app message on the same integration, whose thread id is a phone number.
+		r := c.hub.PostCustom(c.in.ID, c.in.APIKey, map[string]any{"messageId": "app-1", "conversationId": "+15550004444",
+			"from": map[string]any{"externalId": "+15550004444"}, "content": "from the app"})
+		if r.Status != http.StatusOK {
+			t.Fatalf("app message: %d", r.Status)
+		}
+		resp := c.respond("+15550004444", map[string]any{"type": "MESSAGE", "channel": map[string]any{"type": "SMS", "connection": "sms-main"}, "msg": "x"})
+		if resp.Status != http.StatusNotFound {
+			t.Errorf("a response into an app's thread: %d %s, want 404", resp.Status, resp.Body)
+		}
+		if n := len(c.tw.Messages()); n != 0 {
+			t.Errorf("an SMS went to the app's contact")
+		}
+		if r := c.hub.Admin("POST", "/api/integrations", map[string]any{"name": "x", "kind": "sms"}); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("an integration of a connection kind: %d %s, want 422", r.Status, r.Body)
+		}
+	})
+}

@@ -197,6 +197,11 @@ func (s *Server) createIntegration(c *gin.Context) {
 		s.fail(c, errInvalid("kind %q is not handled by any installed plugin", *req.Kind))
 		return
 	}
+	if info, _ := s.Plugins.Info(*req.Kind); info.Channel != "" {
+		s.fail(c, errInvalid("kind %q serves %s connections: create a connection with channel %q and list its code in an integration's connections",
+			*req.Kind, info.Channel, info.Channel))
+		return
+	}
 	outbound, err := s.validOutboundURL(req.OutboundURL)
 	if err != nil {
 		s.fail(c, err)
