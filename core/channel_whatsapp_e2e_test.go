@@ -183,6 +183,17 @@ func TestWhatsAppChannelEndToEnd(t *testing.T) {
 		if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "window") {
 			t.Errorf("outside the 24-hour window: %d %s, want 409 saying the window is closed", r.Status, r.Body)
 		}
+		var oldConvs struct{ Conversations []struct{ ID, ExternalID string } }
+		c.hub.Admin("GET", "/api/conversations?integrationId="+c.in.ID, nil).JSON(t, &oldConvs)
+		for _, cv := range oldConvs.Conversations {
+			if cv.ExternalID != "15550009999" {
+				continue
+			}
+			r := c.hub.Admin("POST", "/api/conversations/"+cv.ID+"/messages", map[string]any{"content": "agent, too late"})
+			if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "window") {
+				t.Errorf("an agent's reply outside the window: %d %s, want 409", r.Status, r.Body)
+			}
+		}
 		if n := len(c.wa.Messages()); n != 2 {
 			t.Errorf("a message outside the window reached the provider")
 		}
@@ -194,6 +205,33 @@ func TestWhatsAppChannelEndToEnd(t *testing.T) {
 		if r := c.respond("15550009999", map[string]any{"type": "MESSAGE", "channel": map[string]any{"type": "WHATSAPP", "sender": o.DisplayPhoneNumber}, "msg": "yes"}); r.Status != http.StatusAccepted {
 			t.Errorf("inside the window again: %d %s", r.Status, r.Body)
 		}
+
+		// A permanent refusal fails the message with the provider's reason.
+		if _, err := c.wa.WaitMessages(ctx, 3); err != nil {
+			t.Fatalf("the reply inside the window never arrived: %v", err)
+		}
+		c.wa.FailNext(http.StatusBadRequest, 1)
+		r = c.respond(waContact, map[string]any{"type": "MESSAGE", "channel": map[string]any{"type": "WHATSAPP", "sender": o.DisplayPhoneNumber}, "msg": "refused"})
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("response API: %d %s", r.Status, r.Body)
+		}
+		refused := r.Map(t)["id"]
+		apptest.Eventually(t, 10*time.Second, func() error {
+			var msgs struct{ Messages []messageView }
+			c.hub.Admin("GET", "/api/conversations/"+conv+"/messages", nil).JSON(t, &msgs)
+			for _, m := range msgs.Messages {
+				if m.ID == refused {
+					if m.Status != "failed" || !strings.Contains(m.Error, "400") {
+						return fmt.Errorf("refused message is %s (%q), want failed with the provider's reason", m.Status, m.Error)
+					}
+					if strings.Contains(m.Error, o.AccessToken) {
+						t.Errorf("the reason holds the access token: %s", m.Error)
+					}
+					return nil
+				}
+			}
+			return fmt.Errorf("not listed")
+		})
 	})
 }
 

@@ -66,7 +66,7 @@ func (s *Server) createCampaign(c *gin.Context) {
 	}
 	for i, sender := range req.Senders {
 		if !senderPattern.MatchString(sender) {
-			s.fail(c, errInvalid("senders[%d]: a shortcode, longcode, alphanumeric sender or phone number of up to 20 letters or digits", i))
+			s.fail(c, errInvalid("senders[%d]: a shortcode, longcode, alphanumeric sender or phone number of up to 34 letters or digits", i))
 			return
 		}
 	}

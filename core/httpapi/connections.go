@@ -42,8 +42,9 @@ type connectionResponse struct {
 var codePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
 
 // senderPattern admits shortcodes and longcodes (digits, with an optional
-// +), alphanumeric senders, and WhatsApp business numbers.
-var senderPattern = regexp.MustCompile(`^\+?[A-Za-z0-9]{1,20}$`)
+// +), alphanumeric senders, WhatsApp business numbers and Twilio
+// Messaging Service SIDs (MG and 32 hex digits).
+var senderPattern = regexp.MustCompile(`^\+?[A-Za-z0-9]{1,34}$`)
 
 func validCode(field, code string) error {
 	if err := sdk.CheckText(field, code); err != nil {
@@ -131,7 +132,7 @@ func (s *Server) createConnection(c *gin.Context) {
 		return
 	}
 	if !senderPattern.MatchString(sender) {
-		s.fail(c, errInvalid("sender: a shortcode, longcode, alphanumeric sender or phone number of up to 20 letters or digits, with an optional leading +"))
+		s.fail(c, errInvalid("sender: a shortcode, longcode, alphanumeric sender, phone number or messaging service id of up to 34 letters or digits, with an optional leading +"))
 		return
 	}
 	route := ""

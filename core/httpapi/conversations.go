@@ -29,8 +29,12 @@ type conversationResponse struct {
 	Status        string          `json:"status"`
 	Contact       contactResponse `json:"contact"`
 	TeamID        string          `json:"teamId,omitempty"`
-	LastMessageAt time.Time       `json:"lastMessageAt"`
-	CreatedAt     time.Time       `json:"createdAt"`
+	// Channel and Sender are set for a chat on a connection.
+	Channel       string     `json:"channel,omitempty"`
+	Sender        string     `json:"sender,omitempty"`
+	LastMessageAt time.Time  `json:"lastMessageAt"`
+	LastInboundAt *time.Time `json:"lastInboundAt,omitempty"`
+	CreatedAt     time.Time  `json:"createdAt"`
 }
 
 type messageResponse struct {
@@ -42,6 +46,11 @@ type messageResponse struct {
 	ContentType    string    `json:"contentType"`
 	SentAt         time.Time `json:"sentAt"`
 	Status         string    `json:"status"`
+	// Error is why a message failed, as the provider said.
+	Error string `json:"error,omitempty"`
+	// Media is an attachment's URL and caption, when there is one.
+	MediaURL     string `json:"mediaUrl,omitempty"`
+	MediaCaption string `json:"mediaCaption,omitempty"`
 }
 
 type messageCreateRequest struct {
@@ -55,15 +64,17 @@ func conversationJSON(cv domain.Conversation) conversationResponse {
 	ct := cv.Contact
 	return conversationResponse{
 		ID: cv.ID, IntegrationID: cv.IntegrationID, ExternalID: cv.ExternalID, Subject: cv.Subject, Status: cv.Status,
-		Contact:       contactResponse{ID: ct.ID, ExternalID: ct.ExternalID, Name: ct.Name, Email: ct.Email, Phone: ct.Phone},
-		TeamID:        cv.TeamID,
-		LastMessageAt: cv.LastMessageAt, CreatedAt: cv.CreatedAt,
+		Contact: contactResponse{ID: ct.ID, ExternalID: ct.ExternalID, Name: ct.Name, Email: ct.Email, Phone: ct.Phone},
+		TeamID:  cv.TeamID,
+		Channel: cv.Channel, Sender: cv.Sender,
+		LastMessageAt: cv.LastMessageAt, LastInboundAt: cv.LastInboundAt, CreatedAt: cv.CreatedAt,
 	}
 }
 
 func messageJSON(m domain.Message) messageResponse {
 	return messageResponse{ID: m.ID, ConversationID: m.ConversationID, Direction: m.Direction, ExternalID: m.ExternalID,
-		Content: m.Content, ContentType: m.ContentType, SentAt: m.SentAt, Status: m.Status}
+		Content: m.Content, ContentType: m.ContentType, SentAt: m.SentAt, Status: m.Status, Error: m.Error,
+		MediaURL: m.MediaURL, MediaCaption: m.MediaCaption}
 }
 
 func (s *Server) listConversations(c *gin.Context) {
@@ -136,7 +147,13 @@ func (s *Server) createMessage(c *gin.Context) {
 		s.fail(c, errConflict("the conversation has ended"))
 		return
 	}
-	m, queued, err := s.Threads.Reply(ctx, conv, s.routeOf(c, conv), *req.Content)
+	route := s.routeOf(c, conv)
+	if route.Chat && conv.ConnectionID != "" && !s.Threads.WindowOpen(conv.Channel, conv, time.Now()) {
+		s.fail(c, errConflict("the %s reply window is closed: the contact's last message was more than %s ago",
+			conv.Channel, windowText(s.Threads.ReplyWindow(conv.Channel))))
+		return
+	}
+	m, queued, err := s.Threads.Reply(ctx, conv, route, *req.Content)
 	if err != nil {
 		s.fail(c, err)
 		return
