@@ -183,7 +183,9 @@ func TestWhatsAppChannelEndToEnd(t *testing.T) {
 		if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "window") {
 			t.Errorf("outside the 24-hour window: %d %s, want 409 saying the window is closed", r.Status, r.Body)
 		}
-		var oldConvs struct{ Conversations []struct{ ID, ExternalID string } }
+		var oldConvs struct {
+			Conversations []struct{ ID, ExternalID string }
+		}
 		c.hub.Admin("GET", "/api/conversations?integrationId="+c.in.ID, nil).JSON(t, &oldConvs)
 		for _, cv := range oldConvs.Conversations {
 			if cv.ExternalID != "15550009999" {
