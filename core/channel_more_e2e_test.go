@@ -162,3 +162,50 @@ func TestResponseAPIAnswersChatsOnly(t *testing.T) {
 		}
 	})
 }
+
+// TestAutoReply: an active auto-reply answers a contact who writes to its
+// sender while no integration holds it, through the provider; once the
+// auto-reply is off, the traffic is a routing error again and nobody answers.
+func TestAutoReply(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		c := startSMSChannel(t, dbURL)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if r := c.hub.Admin("POST", "/api/integrations/"+c.in.ID+"/stop", nil); r.Status != http.StatusOK {
+			t.Fatalf("stop: %d %s", r.Status, r.Body)
+		}
+		ar := c.hub.Admin("POST", "/api/auto-replies", map[string]any{"connection": "sms-main", "message": "We are closed until Monday.", "active": true})
+		if ar.Status != http.StatusCreated {
+			t.Fatalf("auto-reply: %d %s", ar.Status, ar.Body)
+		}
+		if _, err := c.tw.SendInbound(ctx, c.inboundURL(), fakeprovider.TwilioInbound{From: smsContact, To: smsSender, Body: "open?"}); err != nil {
+			t.Fatal(err)
+		}
+		sent, err := c.tw.WaitMessages(ctx, 1)
+		if err != nil {
+			t.Fatalf("no auto-reply: %v", err)
+		}
+		if sent[0].To != smsContact || sent[0].From != smsSender || sent[0].Body != "We are closed until Monday." {
+			t.Errorf("auto-reply sent as %+v", sent[0])
+		}
+		// While it is active, starting the integration cannot take its sender.
+		r := c.hub.Admin("POST", "/api/integrations/"+c.in.ID+"/start", nil)
+		if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "auto-reply") {
+			t.Errorf("start while an auto-reply holds the sender: %d %s, want 409 naming it", r.Status, r.Body)
+		}
+		id := ar.Map(t)["id"].(string)
+		if r := c.hub.Admin("PATCH", "/api/auto-replies/"+id, map[string]any{"active": false}); r.Status != http.StatusOK || r.Map(t)["active"] != false {
+			t.Fatalf("turn off: %d %s", r.Status, r.Body)
+		}
+		if _, err := c.tw.SendInbound(ctx, c.inboundURL(), fakeprovider.TwilioInbound{From: smsContact, To: smsSender, Body: "hello?"}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if n := len(c.tw.Messages()); n != 1 {
+			t.Errorf("an inactive auto-reply answered: %d messages", n)
+		}
+		if r := c.hub.Admin("POST", "/api/integrations/"+c.in.ID+"/start", nil); r.Status != http.StatusOK {
+			t.Errorf("start once the auto-reply is off: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -142,7 +142,8 @@ func (s *Store) Chat(ctx context.Context, integrationID, externalID string) (dom
 // message is older than before, oldest first.
 func (s *Store) IdleChats(ctx context.Context, before time.Time, limit int) ([]domain.Conversation, error) {
 	var rows []conversationRow
-	err := s.db.WithContext(ctx).Where("status = ? AND connection_id <> '' AND last_message_at < ?", domain.ConversationOpen, before).
+	// The predicate is written as the partial index's (see migration 0007).
+	err := s.db.WithContext(ctx).Where("status = 'open' AND connection_id <> '' AND last_message_at < ?", before).
 		Order("last_message_at").Limit(limit).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("store: idle chats: %w", err)

@@ -112,7 +112,7 @@ func (s *Store) ApplyStatusReports(ctx context.Context, connectionID string, rep
 	t := now()
 	for _, r := range reports {
 		var id string
-		err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM messages WHERE connection_id = ? AND external_id = ? AND direction = ?`),
+		err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM messages WHERE connection_id = ? AND connection_id <> '' AND external_id = ? AND direction = ?`),
 			connectionID, r.ExternalID, domain.Outbound).Scan(&id)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

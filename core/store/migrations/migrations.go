@@ -17,6 +17,7 @@ func All() []*gormigrate.Migration {
 		m0004AdminTokenUse(),
 		m0005ConversationActivity(),
 		m0006Connections(),
+		m0007ChatIndexes(),
 	}
 }
 
