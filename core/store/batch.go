@@ -199,22 +199,39 @@ type NewMessage struct {
 // InsertMessages writes messages with multi-row inserts and returns the
 // ids that were new; the others repeated a stored external id.
 func (b *Batch) InsertMessages(ctx context.Context, msgs []NewMessage) (map[string]struct{}, error) {
-	const cols = 14
 	inserted := make(map[string]struct{}, len(msgs))
 	for start := 0; start < len(msgs); start += maxRowsPerInsert {
 		chunk := msgs[start:min(start+maxRowsPerInsert, len(msgs))]
+		// Most batches carry an app's plain messages: their chat columns
+		// keep the tables' defaults rather than binding three empty values
+		// per row.
+		chat := false
+		for _, nm := range chunk {
+			if nm.ConnectionID != "" || nm.Message.MediaURL != "" || nm.Message.MediaCaption != "" {
+				chat = true
+				break
+			}
+		}
+		cols, row := 11, "(?,?,?,?,?,?,?,?,?,?,?)"
 		var q strings.Builder
-		q.WriteString(`INSERT INTO messages (id, workspace_id, integration_id, conversation_id, direction, external_id, content, content_type, sent_at, status, created_at,
-			media_url, media_caption, connection_id) VALUES `)
+		q.WriteString(`INSERT INTO messages (id, workspace_id, integration_id, conversation_id, direction, external_id, content, content_type, sent_at, status, created_at`)
+		if chat {
+			cols, row = 14, "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+			q.WriteString(`, media_url, media_caption, connection_id`)
+		}
+		q.WriteString(`) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
 		for i, nm := range chunk {
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			q.WriteString(row)
 			m := nm.Message
 			args = append(args, nm.ID, nm.WorkspaceID, nm.IntegrationID, nm.ConversationID, domain.Inbound,
-				m.ExternalID, m.Content, m.ContentType, m.SentAt, domain.MessageReceived, b.t, m.MediaURL, m.MediaCaption, nm.ConnectionID)
+				m.ExternalID, m.Content, m.ContentType, m.SentAt, domain.MessageReceived, b.t)
+			if chat {
+				args = append(args, m.MediaURL, m.MediaCaption, nm.ConnectionID)
+			}
 		}
 		q.WriteString(` ON CONFLICT (integration_id, external_id) DO NOTHING RETURNING id`)
 		rows, err := b.in.query(ctx, q.String(), args...)
