@@ -126,11 +126,7 @@ func (s *Service) handleConnection(ctx context.Context, req *Request, info sdk.I
 	var rej *sdk.RejectError
 	switch {
 	case errors.As(err, &rej):
-		status := domain.EventRoutingError
-		if rej.Reason == sdk.ReasonBadSignature {
-			status = domain.EventSignatureFailure
-		}
-		return record(status, rej.Message)
+		return record(rejectionStatus(rej), rej.Message)
 	case err != nil:
 		s.log.Warn("plugin unavailable; keeping request", "kind", req.Kind, "connection", t.conn.ID, "err", err)
 		item := base

@@ -178,11 +178,7 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 	var rej *sdk.RejectError
 	switch {
 	case errors.As(err, &rej):
-		status := domain.EventRoutingError
-		if rej.Reason == sdk.ReasonBadSignature {
-			status = domain.EventSignatureFailure
-		}
-		return event(status, rej.Message)
+		return event(rejectionStatus(rej), rej.Message)
 	case err != nil:
 		// The plugin is down or failed: keep the request for later.
 		s.log.Warn("plugin unavailable; keeping request", "kind", req.Kind, "integration", in.ID, "err", err)
@@ -253,6 +249,14 @@ func (s *Service) Close() {
 		b.(*pluginBatcher).close()
 		return true
 	})
+}
+
+// rejectionStatus is the event-log status of a plugin's refusal.
+func rejectionStatus(rej *sdk.RejectError) string {
+	if rej.Reason == sdk.ReasonBadSignature {
+		return domain.EventSignatureFailure
+	}
+	return domain.EventRoutingError
 }
 
 // checkAPIKey reads the key from X-Api-Key or "Authorization: Bearer sbk_…"

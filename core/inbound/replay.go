@@ -93,10 +93,7 @@ func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.I
 	switch {
 	case errors.As(err, &rej):
 		it := base
-		it.Status, it.Error, it.InboxID = domain.EventRoutingError, rej.Message, k.ID
-		if rej.Reason == sdk.ReasonBadSignature {
-			it.Status = domain.EventSignatureFailure
-		}
+		it.Status, it.Error, it.InboxID = rejectionStatus(rej), rej.Message, k.ID
 		return []store.IngestItem{it}, nil
 	case errors.Is(err, sdk.ErrPluginUnavailable):
 		return nil, err
@@ -153,11 +150,7 @@ func (s *Service) replayConnection(ctx context.Context, k store.KeptRequest) ([]
 	var rej *sdk.RejectError
 	switch {
 	case errors.As(err, &rej):
-		status := domain.EventRoutingError
-		if rej.Reason == sdk.ReasonBadSignature {
-			status = domain.EventSignatureFailure
-		}
-		return finish(s.logItems(ctx, t, base, status, rej.Message))
+		return finish(s.logItems(ctx, t, base, rejectionStatus(rej), rej.Message))
 	case errors.Is(err, sdk.ErrPluginUnavailable):
 		return nil, err
 	case err != nil:

@@ -84,6 +84,15 @@ func (s *Service) plan(ctx context.Context, ev *domain.OutboundEvent) ([]store.N
 	return ds, nil
 }
 
+// queue plans the deliveries an event causes and writes them in u.
+func (s *Service) queue(ctx context.Context, u *store.Unit, ev *domain.OutboundEvent) (int, error) {
+	ds, err := s.plan(ctx, ev)
+	if err != nil {
+		return 0, err
+	}
+	return len(ds), u.InsertDeliveries(ev, ds)
+}
+
 // Reply stores an outbound message in a conversation, routed as route,
 // and the deliveries it causes, in one transaction. conv.ConnectionID
 // names the connection a chat's reply goes out through. It reports how
@@ -154,14 +163,9 @@ func (s *Service) End(ctx context.Context, workspaceID, conversationID string, r
 		if err := u.LogEvent(workspaceID, conv.IntegrationID, domain.EventOK, EventConversationEnded); err != nil {
 			return err
 		}
-		ev := &domain.OutboundEvent{Kind: domain.OutboundChatEnd, WorkspaceID: workspaceID, IntegrationID: conv.IntegrationID,
-			Channel: route.Channel, Chat: route.Chat, Conversation: conv, At: t}
-		ds, err := s.plan(ctx, ev)
-		if err != nil {
-			return err
-		}
-		queued = len(ds)
-		return u.InsertDeliveries(ev, ds)
+		queued, err = s.queue(ctx, u, &domain.OutboundEvent{Kind: domain.OutboundChatEnd, WorkspaceID: workspaceID,
+			IntegrationID: conv.IntegrationID, Channel: route.Channel, Chat: route.Chat, Conversation: conv, At: t})
+		return err
 	})
 	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 		return conv, 0, err
@@ -194,14 +198,10 @@ func (s *Service) Transfer(ctx context.Context, workspaceID, conversationID, tea
 		}
 		previous := conv.TeamID
 		conv.TeamID = team.ID
-		ev := &domain.OutboundEvent{Kind: domain.OutboundTransfer, WorkspaceID: workspaceID, IntegrationID: conv.IntegrationID,
-			Channel: route.Channel, Chat: route.Chat, Conversation: conv, PreviousTeamID: previous, Team: &team, At: u.Now()}
-		ds, err := s.plan(ctx, ev)
-		if err != nil {
-			return err
-		}
-		queued = len(ds)
-		return u.InsertDeliveries(ev, ds)
+		queued, err = s.queue(ctx, u, &domain.OutboundEvent{Kind: domain.OutboundTransfer, WorkspaceID: workspaceID,
+			IntegrationID: conv.IntegrationID, Channel: route.Channel, Chat: route.Chat, Conversation: conv,
+			PreviousTeamID: previous, Team: &team, At: u.Now()})
+		return err
 	})
 	if errors.Is(err, store.ErrTeamNotFound) || errors.Is(err, store.ErrNotFound) {
 		return conv, 0, err
