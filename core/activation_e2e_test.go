@@ -143,6 +143,11 @@ func TestActivation(t *testing.T) {
 		if r := h.Admin("DELETE", "/api/connections/"+conns["sms-a"], nil); r.Status != http.StatusConflict {
 			t.Errorf("delete an active connection: %d %s, want 409", r.Status, r.Body)
 		}
+		// Another workspace learns nothing of it: 404, as for a missing one.
+		other := h.NewAdminToken("other")
+		if r := h.AdminAs(other, "DELETE", "/api/connections/"+conns["sms-a"], nil); r.Status != http.StatusNotFound {
+			t.Errorf("another workspace deleting an active connection: %d %s, want 404", r.Status, r.Body)
+		}
 		if r := h.Admin("DELETE", "/api/connections/"+conns["sms-b"], nil); r.Status != http.StatusNoContent {
 			t.Errorf("delete a free connection: %d %s", r.Status, r.Body)
 		}
@@ -204,6 +209,12 @@ func TestCampaignStopGuard(t *testing.T) {
 		r := h.Admin("POST", "/api/integrations/"+bot.ID+"/stop", nil)
 		if r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "Support bot") {
 			t.Errorf("stop with a live campaign: %d %s, want 409 naming it", r.Status, r.Body)
+		}
+		if r := h.Admin("DELETE", "/api/integrations/"+bot.ID, nil); r.Status != http.StatusConflict {
+			t.Errorf("delete with a live campaign: %d %s, want 409", r.Status, r.Body)
+		}
+		if r := h.Admin("PATCH", "/api/integrations/"+bot.ID, map[string]any{"connections": []string{"sms-a"}}); r.Status != http.StatusConflict {
+			t.Errorf("adding connections under a live chatbot campaign: %d %s, want 409", r.Status, r.Body)
 		}
 		if v := h.Admin("GET", "/api/integrations/"+bot.ID, nil).Map(t); v["status"] != "active" {
 			t.Errorf("after a refused stop: %v", v["status"])

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,7 +92,8 @@ func TestSMSBehindPublicURL(t *testing.T) {
 func TestProviderBaseURLGuard(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		h := apptest.Start(t, dbURL, apptest.WithoutPrivateTargets())
-		for _, base := range []string{"http://127.0.0.1:9", "http://169.254.169.254/latest", "http://[::1]/", "http://10.0.0.8", "http://localhost:8080", "ftp://example.com"} {
+		for _, base := range []string{"http://127.0.0.1:9", "http://169.254.169.254/latest", "http://[::1]/", "http://10.0.0.8", "http://localhost:8080", "ftp://example.com",
+			"https://u:t0k3n-value@example.com", "https://example.com/?t0k3n-value", "https://example.com/#frag"} {
 			r := h.Admin("POST", "/api/connections", map[string]any{
 				"code": "c-" + fmt.Sprint(len(base)), "channel": "SMS", "sender": "15550001111",
 				"provider": map[string]any{"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "t0k3n-value", "baseUrl": base},
@@ -121,8 +124,12 @@ func TestProviderBaseURLGuard(t *testing.T) {
 			"bad code":        {"code": "has space", "channel": "SMS", "sender": "1"},
 			"NUL in sender":   {"code": "x", "channel": "SMS", "sender": "1\x002"},
 			"long sender":     {"code": "x", "channel": "SMS", "sender": strings.Repeat("1", 40)},
+			"LF in token": {"code": "x", "channel": "SMS", "sender": "1", "provider": map[string]any{
+				"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "t\nX-Injected: 1"}},
 		} {
-			body["provider"] = map[string]any{"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "t"}
+			if body["provider"] == nil {
+				body["provider"] = map[string]any{"accountSid": "AC" + strings.Repeat("a", 32), "authToken": "t"}
+			}
 			if r := h.Admin("POST", "/api/connections", body); r.Status != http.StatusUnprocessableEntity {
 				t.Errorf("%s: %d %s, want 422", name, r.Status, r.Body)
 			}
@@ -206,6 +213,107 @@ func TestAutoReply(t *testing.T) {
 		}
 		if r := c.hub.Admin("POST", "/api/integrations/"+c.in.ID+"/start", nil); r.Status != http.StatusOK {
 			t.Errorf("start once the auto-reply is off: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+// TestAppThreadsCannotTakeChats: an app that names a conversation after a
+// contact's number keeps its own thread; the contact's chat and its
+// replies stay the contact's.
+func TestAppThreadsCannotTakeChats(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		c := startSMSChannel(t, dbURL)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		r := c.hub.PostCustom(c.in.ID, c.in.APIKey, map[string]any{"messageId": "pre-1", "conversationId": smsContact,
+			"from": map[string]any{"externalId": "+15550666666"}, "content": "seed"})
+		if r.Status != http.StatusOK {
+			t.Fatalf("app message: %d", r.Status)
+		}
+		if _, err := c.tw.SendInbound(ctx, c.inboundURL(), fakeprovider.TwilioInbound{From: smsContact, To: smsSender, Body: "my code please"}); err != nil {
+			t.Fatal(err)
+		}
+		c.rc.WaitFor(t, 1, 10*time.Second)
+		if r := c.respond(smsContact, map[string]any{"type": "MESSAGE", "channel": map[string]any{"type": "SMS"}, "msg": "Your code is 987654"}); r.Status != http.StatusAccepted {
+			t.Fatalf("response: %d %s", r.Status, r.Body)
+		}
+		sent, err := c.tw.WaitMessages(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sent[0].To != smsContact {
+			t.Errorf("the reply went to %s, not to the contact who wrote (%s)", sent[0].To, smsContact)
+		}
+		var convs struct {
+			Conversations []struct{ ID, ExternalID, Channel string }
+		}
+		c.hub.Admin("GET", "/api/conversations?integrationId="+c.in.ID, nil).JSON(t, &convs)
+		if len(convs.Conversations) != 2 {
+			t.Errorf("the app's thread and the chat are one conversation: %+v", convs)
+		}
+	})
+}
+
+// TestProviderRepeatingIDs: a provider that gives two messages one id
+// cannot make recording the second send fail, nor make the hub send it
+// again and again.
+func TestProviderRepeatingIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL)
+		var posts atomic.Int64
+		sid := "AC" + strings.Repeat("a", 32)
+		prov := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			posts.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, `{"sid":"SM%s","status":"queued"}`, strings.Repeat("0", 32))
+		}))
+		defer prov.Close()
+		token := "same-id-token"
+		if r := h.Admin("POST", "/api/connections", map[string]any{"code": "same", "channel": "SMS", "sender": smsSender,
+			"provider": map[string]any{"accountSid": sid, "authToken": token, "baseUrl": prov.URL}}); r.Status != http.StatusCreated {
+			t.Fatalf("connection: %d %s", r.Status, r.Body)
+		}
+		var conns struct {
+			Connections []struct{ ID, InboundURL string }
+		}
+		h.Admin("GET", "/api/connections", nil).JSON(t, &conns)
+		in := h.CreateIntegration(map[string]any{"name": "x", "kind": "custom", "connections": []string{"same"}})
+		if r := h.Admin("POST", "/api/integrations/"+in.ID+"/start", nil); r.Status != http.StatusOK {
+			t.Fatalf("start: %d", r.Status)
+		}
+		tw := fakeprovider.NewTwilio(fakeprovider.TwilioOptions{AccountSID: sid, AuthToken: token})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		for _, from := range []string{"+15550000011", "+15550000022"} {
+			if _, err := tw.SendInbound(ctx, conns.Connections[0].InboundURL, fakeprovider.TwilioInbound{From: from, To: smsSender, Body: "hi"}); err != nil {
+				t.Fatal(err)
+			}
+			r := h.Do("POST", "/integrations/live-chat/"+in.ID+"/chats/"+from+"/events", map[string]string{"Authorization": "Bearer " + in.ResponseToken},
+				map[string]any{"type": "MESSAGE", "channel": map[string]any{"type": "SMS"}, "msg": "hello " + from})
+			if r.Status != http.StatusAccepted {
+				t.Fatalf("response: %d %s", r.Status, r.Body)
+			}
+		}
+		apptest.Eventually(t, 10*time.Second, func() error {
+			var dels struct {
+				Deliveries []struct{ EventType, Status string }
+			}
+			h.Admin("GET", "/api/deliveries?integrationId="+in.ID, nil).JSON(t, &dels)
+			n := 0
+			for _, d := range dels.Deliveries {
+				if d.EventType == "message.send" && d.Status == "succeeded" {
+					n++
+				}
+			}
+			if n != 2 {
+				return fmt.Errorf("%d provider deliveries succeeded: %+v", n, dels.Deliveries)
+			}
+			return nil
+		})
+		time.Sleep(500 * time.Millisecond)
+		if n := posts.Load(); n != 2 {
+			t.Errorf("the provider got %d posts, want 2", n)
 		}
 	})
 }

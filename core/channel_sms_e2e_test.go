@@ -324,5 +324,9 @@ func TestSMSChannelRefusals(t *testing.T) {
 		if r := c.respond(smsContact, valid); r.Status != http.StatusUnprocessableEntity {
 			t.Errorf("a response through a stopped integration's connection: %d %s, want 422", r.Status, r.Body)
 		}
+		c.hub.Admin("GET", "/api/conversations?integrationId="+c.in.ID, nil).JSON(t, &convs)
+		if r := c.hub.Admin("POST", "/api/conversations/"+convs.Conversations[0].ID+"/messages", map[string]any{"content": "after stop"}); r.Status != http.StatusConflict {
+			t.Errorf("an agent's reply through a stopped integration's connection: %d %s, want 409", r.Status, r.Body)
+		}
 	})
 }

@@ -2,10 +2,14 @@ package delivery
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
+	"sort"
+	"strings"
 
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
@@ -105,19 +109,35 @@ func (w *Worker) sendProvider(ctx context.Context, d store.ClaimedDelivery, a *d
 const minSecretLen = 8
 
 // providerSecrets lists a connection's provider settings long enough to be
-// credentials, to mask wherever a provider's answer might echo them.
+// credentials, in every form a provider's answer might echo them (as is,
+// URL-, HTML- or JSON-escaped, base64, upper or lower case), longest first
+// so a form is masked whole before a shorter one inside it.
 func providerSecrets(cfg json.RawMessage) []string {
 	var m map[string]any
 	if json.Unmarshal(cfg, &m) != nil {
 		return nil
 	}
+	seen := map[string]bool{}
 	var out []string
+	add := func(v string) {
+		if len(v) >= minSecretLen && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
 	for k, v := range m {
 		s, ok := v.(string)
 		if !ok || len(s) < minSecretLen || k == "baseUrl" || k == "apiVersion" {
 			continue
 		}
-		out = append(out, s)
+		quoted, _ := json.Marshal(s)
+		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s), html.EscapeString(s), string(quoted[1 : len(quoted)-1]),
+			base64.StdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s))} {
+			add(form)
+			add(strings.ToUpper(form))
+			add(strings.ToLower(form))
+		}
 	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
 }

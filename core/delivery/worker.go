@@ -345,7 +345,15 @@ func permanent(format string, args ...any) *sendError {
 // attempt sends one delivery and decides what follows. It reports false
 // when no attempt was made and the delivery was put back instead.
 func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) (store.AttemptOutcome, bool) {
-	release := w.acquireTarget(d)
+	release, ok := w.acquireTarget(d)
+	if !ok {
+		// Its target has as many attempts in flight as it may: a slow
+		// target must not hold this sender, which another tenant's
+		// delivery may need.
+		w.attempts.WithLabelValues("busy").Inc()
+		w.putBack(ctx, d)
+		return store.AttemptOutcome{}, false
+	}
 	defer release()
 	n := d.AttemptCount + 1
 	start := time.Now()
@@ -360,11 +368,7 @@ func (w *Worker) attempt(ctx context.Context, d store.ClaimedDelivery) (store.At
 	}
 	if serr != nil && serr.busy {
 		w.attempts.WithLabelValues("busy").Inc()
-		if err := w.store.DeferClaims(ctx, w.opts.ID, []string{d.ID}, time.Now().Add(busyDelay)); err != nil {
-			// The claim runs out and the delivery is attempted then.
-			w.log.Error("put back a delivery", "delivery", d.ID, "err", err)
-		}
-		time.AfterFunc(busyDelay+5*time.Millisecond, w.Notify)
+		w.putBack(ctx, d)
 		return store.AttemptOutcome{}, false
 	}
 	a.DurationMs = time.Since(start).Milliseconds()
@@ -448,11 +452,25 @@ func (w *Worker) acquireTransform(workspaceID string) (func(), bool) {
 	}, true
 }
 
-// acquireTarget waits for a slot of the delivery's target.
-func (w *Worker) acquireTarget(d store.ClaimedDelivery) func() {
+// putBack returns a claimed delivery unattempted, due again after busyDelay.
+func (w *Worker) putBack(ctx context.Context, d store.ClaimedDelivery) {
+	if err := w.store.DeferClaims(ctx, w.opts.ID, []string{d.ID}, time.Now().Add(busyDelay)); err != nil {
+		// The claim runs out and the delivery is attempted then.
+		w.log.Error("put back a delivery", "delivery", d.ID, "err", err)
+	}
+	time.AfterFunc(busyDelay+5*time.Millisecond, w.Notify)
+}
+
+// acquireTarget takes a slot of the delivery's target, waiting slotWait at
+// most; it reports false when none came free.
+func (w *Worker) acquireTarget(d store.ClaimedDelivery) (func(), bool) {
 	key := d.TargetType + ":" + d.IntegrationID
-	if d.TargetType == domain.TargetSubscription {
+	switch d.TargetType {
+	case domain.TargetSubscription:
 		key = d.TargetType + ":" + d.SubscriptionID
+	case domain.TargetProvider:
+		// Auto-replies belong to no integration: keep workspaces apart.
+		key = d.TargetType + ":" + d.WorkspaceID + ":" + d.IntegrationID
 	}
 	w.mu.Lock()
 	sem, ok := w.targets[key]
@@ -461,8 +479,18 @@ func (w *Worker) acquireTarget(d store.ClaimedDelivery) func() {
 		w.targets[key] = sem
 	}
 	w.mu.Unlock()
-	sem <- struct{}{}
-	return func() { <-sem }
+	select {
+	case sem <- struct{}{}:
+	default:
+		t := time.NewTimer(slotWait)
+		defer t.Stop()
+		select {
+		case sem <- struct{}{}:
+		case <-t.C:
+			return nil, false
+		}
+	}
+	return func() { <-sem }, true
 }
 
 // outgoing is a request ready to sign and send.

@@ -40,8 +40,12 @@ func campaignJSON(c domain.Campaign) campaignResponse {
 		Senders: senders, IntegratedAt: c.IntegratedAt, CreatedAt: c.CreatedAt}
 }
 
-// maxCampaignSenders bounds the senders one campaign names.
-const maxCampaignSenders = 100
+// maxCampaignSenders bounds the senders one campaign names, maxCampaigns
+// the campaigns of a workspace: starting an integration reads them all.
+const (
+	maxCampaignSenders = 100
+	maxCampaigns       = 1000
+)
 
 // createCampaign stores a campaign as a draft. A chatbot campaign that
 // links an integration needs it active and without connections.
@@ -99,6 +103,13 @@ func (s *Server) createCampaign(c *gin.Context) {
 		camp.IntegrationID = in.ID
 	} else if camp.Type == domain.CampaignChatbot && len(camp.Senders) == 0 {
 		s.fail(c, errInvalid("a chatbot campaign needs integrationId or senders"))
+		return
+	}
+	if n, err := s.Store.CountCampaigns(ctx, workspace(c)); err != nil {
+		s.fail(c, err)
+		return
+	} else if n >= maxCampaigns {
+		s.fail(c, errConflict("the workspace has %d campaigns, the most it may have; delete or reuse one", n))
 		return
 	}
 	out, err := s.Store.CreateCampaign(ctx, camp)

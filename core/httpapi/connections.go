@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
@@ -182,11 +183,22 @@ func (s *Server) validProvider(kind string, raw json.RawMessage) ([]byte, error)
 		}
 		return nil, err
 	}
-	var fields struct {
-		BaseURL string `json:"baseUrl"`
+	var settings map[string]any
+	if err := json.Unmarshal(raw, &settings); err != nil {
+		return nil, errInvalid("provider must be a JSON object of settings")
 	}
-	if err := json.Unmarshal(raw, &fields); err == nil && fields.BaseURL != "" {
-		if err := s.Targets.ValidateURL(fields.BaseURL); err != nil {
+	for k, v := range settings {
+		// Settings travel in HTTP headers and URLs: no control characters.
+		if str, ok := v.(string); ok && strings.IndexFunc(str, unicode.IsControl) >= 0 {
+			return nil, errInvalid("provider.%s: control characters (CR, LF, tab …) are not allowed", k)
+		}
+	}
+	if base, ok := settings["baseUrl"].(string); ok && base != "" {
+		u, err := url.Parse(base)
+		if err != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+			return nil, errInvalid("provider.baseUrl: an http(s) URL without credentials, query or fragment, such as https://api.example.com")
+		}
+		if err := s.Targets.ValidateURL(base); err != nil {
 			return nil, errInvalid("provider.baseUrl: %v", err)
 		}
 	}

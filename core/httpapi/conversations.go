@@ -148,12 +148,27 @@ func (s *Server) createMessage(c *gin.Context) {
 		return
 	}
 	route := s.routeOf(c, conv)
-	if route.Chat && conv.ConnectionID != "" && !s.Threads.WindowOpen(conv.Channel, conv, time.Now()) {
-		s.fail(c, errConflict("the %s reply window is closed: the contact's last message was more than %s ago",
-			conv.Channel, windowText(s.Threads.ReplyWindow(conv.Channel))))
-		return
+	if route.Chat && conv.ConnectionID != "" {
+		active, err := s.connectionActive(ctx, conv)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if !active {
+			s.fail(c, errConflict("the connection this chat came through is not active on its integration; start the integration to answer"))
+			return
+		}
+		if !s.Threads.WindowOpen(conv.Channel, conv, time.Now()) {
+			s.fail(c, errConflict("the %s reply window is closed: the contact's last message was more than %s ago",
+				conv.Channel, windowText(s.Threads.ReplyWindow(conv.Channel))))
+			return
+		}
 	}
 	m, queued, err := s.Threads.Reply(ctx, conv, route, *req.Content)
+	if errors.Is(err, store.ErrConflict) {
+		s.fail(c, errConflict("the conversation has ended"))
+		return
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -162,6 +177,21 @@ func (s *Server) createMessage(c *gin.Context) {
 		s.Worker.Notify()
 	}
 	c.JSON(http.StatusCreated, messageJSON(m))
+}
+
+// connectionActive reports whether the connection a chat came through is
+// active on the chat's integration.
+func (s *Server) connectionActive(ctx context.Context, conv domain.Conversation) (bool, error) {
+	states, err := s.Store.IntegrationConnections(ctx, conv.WorkspaceID, []string{conv.IntegrationID})
+	if err != nil {
+		return false, err
+	}
+	for _, st := range states[conv.IntegrationID] {
+		if st.ConnectionID == conv.ConnectionID && st.Status == domain.ConnectionActive {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // routeOf is how a conversation's events travel (see threads.Service.Route).

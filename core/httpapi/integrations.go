@@ -350,7 +350,7 @@ func (s *Server) updateIntegration(c *gin.Context) {
 	}
 	in, err := s.Store.UpdateIntegration(ctx, workspace(c), current.ID, u)
 	if err != nil {
-		s.fail(c, notFoundAs(err, "integration"))
+		s.fail(c, liveCampaigns(notFoundAs(err, "integration"), "a chatbot campaign's integration has no connections"))
 		return
 	}
 	if len(in.Delivery) > 0 && in.OutboundURL != "" {
@@ -377,7 +377,7 @@ func (s *Server) updateIntegration(c *gin.Context) {
 func (s *Server) deleteIntegration(c *gin.Context) {
 	id := c.Param("id")
 	if err := s.Store.DeleteIntegration(c.Request.Context(), workspace(c), id); err != nil {
-		s.fail(c, notFoundAs(err, "integration"))
+		s.fail(c, liveCampaigns(notFoundAs(err, "integration"), "it cannot be deleted"))
 		return
 	}
 	s.forgetIntegration(id)
@@ -456,17 +456,21 @@ func (s *Server) startIntegration(c *gin.Context) {
 // while live campaigns use it, it answers 409 naming them.
 func (s *Server) stopIntegration(c *gin.Context) {
 	in, err := s.Store.StopIntegration(c.Request.Context(), workspace(c), c.Param("id"))
-	var live *store.ErrLiveCampaigns
-	if errors.As(err, &live) {
-		s.fail(c, errConflict("the integration is linked to live campaigns %s; pause them first", quoteAll(live.Names)))
-		return
-	}
 	if err != nil {
-		s.fail(c, notFoundAs(err, "integration"))
+		s.fail(c, liveCampaigns(notFoundAs(err, "integration"), "it cannot be stopped"))
 		return
 	}
 	s.forgetIntegration(in.ID)
 	c.JSON(http.StatusOK, s.integrationJSON(c.Request, in))
+}
+
+// liveCampaigns words a refusal because live campaigns link an integration.
+func liveCampaigns(err error, why string) error {
+	var live *store.ErrLiveCampaigns
+	if errors.As(err, &live) {
+		return errConflict("the integration is linked to live campaigns %s, so %s; pause them first", quoteAll(live.Names), why)
+	}
+	return err
 }
 
 func quoteAll(names []string) string {

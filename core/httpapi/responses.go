@@ -120,6 +120,10 @@ func (s *Server) responseEvent(c *gin.Context) {
 	}
 	conv.ConnectionID, conv.Channel, conv.Sender = conn.ID, conn.Channel, conn.Sender
 	m, queued, err := s.Threads.Reply(ctx, conv, domain.Route{Channel: conn.Channel, Chat: true}, *req.Msg)
+	if errors.Is(err, store.ErrConflict) {
+		s.fail(c, errConflict("the chat with %s has ended", chatID))
+		return
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -156,6 +160,10 @@ func (s *Server) responseConnection(c *gin.Context, in domain.Integration, conv 
 		return domain.Connection{}, errInvalid("channel.type is required, e.g. \"SMS\" or \"WHATSAPP\"")
 	}
 	channel := strings.ToUpper(*ch.Type)
+	if conv.Channel != "" && channel != conv.Channel {
+		// The window and the contact's number belong to the chat's channel.
+		return domain.Connection{}, errInvalid("channel.type: the chat with %s is on %s; answer it on %s", conv.ExternalID, conv.Channel, conv.Channel)
+	}
 	want := func(p *string) string {
 		if p == nil {
 			return ""

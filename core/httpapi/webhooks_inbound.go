@@ -45,6 +45,9 @@ func (s *Server) inboundWebhook(c *gin.Context) {
 		return
 	}
 	if r := out.Reply; r != nil && r.Status != 0 {
+		// A plugin's answer may echo what the sender chose (a challenge):
+		// never let a browser read it as anything but its declared type.
+		c.Header("X-Content-Type-Options", "nosniff")
 		c.Data(r.Status, r.ContentType, r.Body)
 		return
 	}

@@ -74,7 +74,7 @@ func (s *Service) traffic(ctx context.Context, connectionID, channel string) (*c
 		return nil, store.ErrNotFound
 	}
 	t := &connectionTraffic{conn: conn}
-	ownerID, err := s.store.ConnectionOwner(ctx, conn.ID)
+	ownerID, err := s.store.ConnectionOwner(ctx, *conn)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return t, nil
@@ -99,7 +99,7 @@ func (s *Service) traffic(ctx context.Context, connectionID, channel string) (*c
 func (s *Service) handleConnection(ctx context.Context, req *Request, info sdk.Info) (Outcome, error) {
 	t, err := s.traffic(ctx, req.IntegrationID, info.Channel)
 	if errors.Is(err, store.ErrNotFound) {
-		s.log.Info("inbound request for unknown connection", "kind", req.Kind, "connection", req.IntegrationID)
+		s.log.Info("inbound request for unknown connection", "kind", logID(req.Kind), "connection", logID(req.IntegrationID))
 		return Outcome{}, nil
 	}
 	if err != nil {

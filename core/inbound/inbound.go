@@ -142,7 +142,7 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 	}
 	in, err := s.integrations.Get(ctx, req.IntegrationID)
 	if errors.Is(err, store.ErrNotFound) {
-		s.log.Info("inbound request for unknown integration", "kind", req.Kind, "integration", req.IntegrationID)
+		s.log.Info("inbound request for unknown integration", "kind", logID(req.Kind), "integration", logID(req.IntegrationID))
 		return Outcome{}, nil
 	}
 	if err != nil {
@@ -249,6 +249,16 @@ func (s *Service) Close() {
 		b.(*pluginBatcher).close()
 		return true
 	})
+}
+
+// logID bounds an id taken from a URL before it is logged: anyone can
+// send a path of any length.
+func logID(id string) string {
+	const max = 80
+	if len(id) <= max {
+		return id
+	}
+	return strings.ToValidUTF8(id[:max], "") + "…"
 }
 
 // rejectionStatus is the event-log status of a plugin's refusal.

@@ -152,10 +152,21 @@ type NewThread struct {
 	Lasting bool
 }
 
+// ThreadKey is the key a thread is found by: an app's threads and chats
+// have keys of their own, so an app that names a conversation after a
+// contact's number never lands in that contact's chat.
+func ThreadKey(key string, chat bool) string {
+	if chat {
+		return "c:" + key
+	}
+	return "a:" + key
+}
+
 // EnsureThread returns the open thread with the key, opening it when
 // there is none.
 func (b *Batch) EnsureThread(ctx context.Context, th NewThread) (string, error) {
 	key := th.IntegrationID + "\x00" + th.Key
+	threadKey := ThreadKey(th.Key, !th.Lasting)
 	if th.Lasting {
 		if id, ok := b.in.s.threads.conversation(b.p, key); ok {
 			return id, nil
@@ -167,13 +178,13 @@ func (b *Batch) EnsureThread(ctx context.Context, th NewThread) (string, error) 
 	res, err := b.in.exec(ctx, `INSERT INTO conversations (id, workspace_id, integration_id, external_id, thread_key, contact_id, subject, status, team_id,
 		connection_id, channel, sender, last_message_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?) ON CONFLICT (integration_id, thread_key) DO NOTHING`,
-		id, th.WorkspaceID, th.IntegrationID, th.Key, th.Key, th.ContactID, th.Subject, domain.ConversationOpen,
+		id, th.WorkspaceID, th.IntegrationID, th.Key, threadKey, th.ContactID, th.Subject, domain.ConversationOpen,
 		th.ConnectionID, th.Channel, th.Sender, activityTime(th.At), b.t)
 	if err != nil {
 		return "", fmt.Errorf("create conversation: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		err := b.in.queryRow(ctx, `SELECT id FROM conversations WHERE integration_id = ? AND thread_key = ?`, th.IntegrationID, th.Key).Scan(&id)
+		err := b.in.queryRow(ctx, `SELECT id FROM conversations WHERE integration_id = ? AND thread_key = ?`, th.IntegrationID, threadKey).Scan(&id)
 		if err != nil {
 			return "", fmt.Errorf("find conversation: %w", err)
 		}

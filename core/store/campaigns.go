@@ -72,6 +72,15 @@ func nonNil(v []string) []string {
 	return v
 }
 
+// CountCampaigns counts a workspace's campaigns.
+func (s *Store) CountCampaigns(ctx context.Context, workspaceID string) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&campaignRow{}).Where("workspace_id = ?", workspaceID).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("store: count campaigns: %w", err)
+	}
+	return n, nil
+}
+
 // Campaign returns one campaign of a workspace.
 func (s *Store) Campaign(ctx context.Context, workspaceID, id string) (domain.Campaign, error) {
 	var row campaignRow
@@ -119,6 +128,9 @@ func (e *ErrRefused) Error() string { return e.Reason }
 // went live linked to its integration.
 func (s *Store) SetCampaignStatus(ctx context.Context, workspaceID, id, status string, guard CampaignGuard) (domain.Campaign, error) {
 	err := s.planningTx(ctx, func(tx *gorm.DB) error {
+		if err := lockWorkspace(tx, s.dialect, workspaceID); err != nil {
+			return err
+		}
 		var row campaignRow
 		if err := tx.Where("workspace_id = ? AND id = ?", workspaceID, id).Take(&row).Error; err != nil {
 			return notFound("fetch campaign "+id, err)

@@ -120,8 +120,16 @@ func (s *Store) ConnectionByCode(ctx context.Context, workspaceID, code string) 
 // it, it is ErrInUse.
 func (s *Store) DeleteConnection(ctx context.Context, workspaceID, id string) error {
 	return s.planningTx(ctx, func(tx *gorm.DB) error {
+		if err := lockWorkspace(tx, s.dialect, workspaceID); err != nil {
+			return err
+		}
+		var conn connectionRow
+		if err := tx.Where("workspace_id = ? AND id = ?", workspaceID, id).Take(&conn).Error; err != nil {
+			return notFound("fetch connection "+id, err)
+		}
 		var n int64
-		if err := tx.Model(&senderBindingRow{}).Where("connection_id = ?", id).Count(&n).Error; err != nil {
+		if err := tx.Model(&integrationConnectionRow{}).Where("workspace_id = ? AND connection_code = ? AND status = ?",
+			workspaceID, conn.Code, domain.ConnectionActive).Count(&n).Error; err != nil {
 			return fmt.Errorf("store: delete connection: %w", err)
 		}
 		if n > 0 {
@@ -138,13 +146,22 @@ func (s *Store) DeleteConnection(ctx context.Context, workspaceID, id string) er
 	})
 }
 
-// ConnectionOwner returns the active integration a connection's sender is
-// bound to; ErrNotFound when none holds it.
-func (s *Store) ConnectionOwner(ctx context.Context, connectionID string) (string, error) {
+// ConnectionOwner returns the active integration that holds a connection's
+// sender and has the connection itself active; ErrNotFound when none does.
+func (s *Store) ConnectionOwner(ctx context.Context, conn domain.Connection) (string, error) {
 	var row senderBindingRow
-	err := s.db.WithContext(ctx).Where("connection_id = ?", connectionID).Take(&row).Error
+	err := s.db.WithContext(ctx).Where("workspace_id = ? AND channel = ? AND sender = ?", conn.WorkspaceID, conn.Channel, conn.Sender).Take(&row).Error
 	if err != nil {
 		return "", notFound("find connection owner", err)
+	}
+	var n int64
+	err = s.db.WithContext(ctx).Model(&integrationConnectionRow{}).Where("integration_id = ? AND connection_code = ? AND status = ?",
+		row.IntegrationID, conn.Code, domain.ConnectionActive).Count(&n).Error
+	if err != nil {
+		return "", fmt.Errorf("store: find connection owner: %w", err)
+	}
+	if n == 0 {
+		return "", ErrNotFound
 	}
 	return row.IntegrationID, nil
 }
@@ -272,6 +289,9 @@ func (s *Store) StartIntegration(ctx context.Context, workspaceID, id string, ru
 	var states []domain.ConnectionState
 	var none bool
 	err := s.planningTx(ctx, func(tx *gorm.DB) error {
+		if err := lockWorkspace(tx, s.dialect, workspaceID); err != nil {
+			return err
+		}
 		var in integrationRow
 		if err := tx.Where("deleted_at IS NULL AND workspace_id = ? AND id = ?", workspaceID, id).Take(&in).Error; err != nil {
 			return notFound("fetch integration "+id, err)
@@ -380,21 +400,15 @@ func (e *ErrLiveCampaigns) Error() string {
 // While live campaigns link it, it is refused with *ErrLiveCampaigns.
 func (s *Store) StopIntegration(ctx context.Context, workspaceID, id string) (domain.Integration, error) {
 	err := s.planningTx(ctx, func(tx *gorm.DB) error {
+		if err := lockWorkspace(tx, s.dialect, workspaceID); err != nil {
+			return err
+		}
 		var in integrationRow
 		if err := tx.Where("deleted_at IS NULL AND workspace_id = ? AND id = ?", workspaceID, id).Take(&in).Error; err != nil {
 			return notFound("fetch integration "+id, err)
 		}
-		var live []campaignRow
-		if err := tx.Where("workspace_id = ? AND integration_id = ? AND status = ?", workspaceID, id, domain.CampaignLive).
-			Order("id").Find(&live).Error; err != nil {
+		if err := refuseLiveCampaigns(tx, workspaceID, id); err != nil {
 			return err
-		}
-		if len(live) > 0 {
-			e := &ErrLiveCampaigns{}
-			for _, c := range live {
-				e.Names = append(e.Names, c.Name)
-			}
-			return e
 		}
 		return releaseIntegration(tx, id)
 	})
@@ -411,6 +425,24 @@ func (s *Store) StopIntegration(ctx context.Context, workspaceID, id string) (do
 	return s.Integration(ctx, workspaceID, id)
 }
 
+// refuseLiveCampaigns returns *ErrLiveCampaigns while live campaigns link
+// the integration.
+func refuseLiveCampaigns(tx *gorm.DB, workspaceID, integrationID string) error {
+	var live []campaignRow
+	if err := tx.Where("workspace_id = ? AND integration_id = ? AND status = ?", workspaceID, integrationID, domain.CampaignLive).
+		Order("id").Find(&live).Error; err != nil {
+		return err
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	e := &ErrLiveCampaigns{}
+	for _, c := range live {
+		e.Names = append(e.Names, c.Name)
+	}
+	return e
+}
+
 // releaseIntegration makes an integration inactive and frees its senders.
 func releaseIntegration(tx *gorm.DB, id string) error {
 	t := now()
@@ -425,21 +457,29 @@ func releaseIntegration(tx *gorm.DB, id string) error {
 		Updates(map[string]any{"status": domain.StatusInactive, "updated_at": t}).Error
 }
 
-// activationTx answers the activation rules' reads inside the start's transaction.
+// activationTx answers the activation rules' reads inside the start's
+// transaction. The workspace's live campaigns are read once per start.
 type activationTx struct {
 	tx          *gorm.DB
 	workspaceID string
+	live        []domain.Campaign
+	liveRead    bool
 }
 
 func (q *activationTx) LiveCampaignsUsing(ctx context.Context, sender string) ([]domain.Campaign, error) {
-	var rows []campaignRow
-	if err := q.tx.WithContext(ctx).Where("workspace_id = ? AND status = ?", q.workspaceID, domain.CampaignLive).
-		Order("id").Find(&rows).Error; err != nil {
-		return nil, err
+	if !q.liveRead {
+		var rows []campaignRow
+		if err := q.tx.WithContext(ctx).Where("workspace_id = ? AND status = ? AND senders <> '[]'", q.workspaceID, domain.CampaignLive).
+			Order("id").Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		for i := range rows {
+			q.live = append(q.live, rows[i].domain())
+		}
+		q.liveRead = true
 	}
 	var out []domain.Campaign
-	for i := range rows {
-		c := rows[i].domain()
+	for _, c := range q.live {
 		if slices.Contains(c.Senders, sender) {
 			out = append(out, c)
 		}

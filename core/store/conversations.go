@@ -123,7 +123,7 @@ func (s *Store) withContacts(ctx context.Context, rows []conversationRow) ([]dom
 // identifier, the contact's number. An app's thread is not a chat.
 func (s *Store) Chat(ctx context.Context, integrationID, externalID string) (domain.Conversation, error) {
 	var row conversationRow
-	err := s.db.WithContext(ctx).Where("integration_id = ? AND thread_key = ? AND connection_id <> ''", integrationID, externalID).Take(&row).Error
+	err := s.db.WithContext(ctx).Where("integration_id = ? AND thread_key = ? AND connection_id <> ''", integrationID, ThreadKey(externalID, true)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		err = s.db.WithContext(ctx).Where("integration_id = ? AND external_id = ? AND connection_id <> ''", integrationID, externalID).
 			Order("id DESC").Limit(1).Take(&row).Error

@@ -137,6 +137,17 @@ func (s *Store) UpdateIntegration(ctx context.Context, workspaceID, id string, u
 		set["config"] = configText(*u.Config)
 	}
 	err := s.planningTx(ctx, func(tx *gorm.DB) error {
+		if u.Connections != nil {
+			if err := lockWorkspace(tx, s.dialect, workspaceID); err != nil {
+				return err
+			}
+			// A chatbot campaign's integration has no connections.
+			if len(*u.Connections) > 0 {
+				if err := refuseLiveCampaigns(tx, workspaceID, id); err != nil {
+					return err
+				}
+			}
+		}
 		res := tx.Model(&integrationRow{}).Where("deleted_at IS NULL AND workspace_id = ? AND id = ?", workspaceID, id).Updates(set)
 		if res.Error != nil {
 			return res.Error
@@ -151,6 +162,10 @@ func (s *Store) UpdateIntegration(ctx context.Context, workspaceID, id string, u
 	})
 	if errors.Is(err, ErrNotFound) {
 		return domain.Integration{}, ErrNotFound
+	}
+	var live *ErrLiveCampaigns
+	if errors.As(err, &live) {
+		return domain.Integration{}, live
 	}
 	if err != nil {
 		return domain.Integration{}, fmt.Errorf("store: update integration %s: %w", id, err)
@@ -174,6 +189,12 @@ func (s *Store) updateIntegration(ctx context.Context, workspaceID, id string, s
 func (s *Store) DeleteIntegration(ctx context.Context, workspaceID, id string) error {
 	t := now()
 	return s.planningTx(ctx, func(tx *gorm.DB) error {
+		if err := lockWorkspace(tx, s.dialect, workspaceID); err != nil {
+			return err
+		}
+		if err := refuseLiveCampaigns(tx, workspaceID, id); err != nil {
+			return err
+		}
 		res := tx.Model(&integrationRow{}).Where("deleted_at IS NULL AND workspace_id = ? AND id = ?", workspaceID, id).
 			Updates(map[string]any{"deleted_at": t, "updated_at": t})
 		if res.Error != nil {

@@ -29,7 +29,7 @@ func (s *Store) recordProviderSend(ctx context.Context, tx *sql.Tx, o *AttemptOu
 		if o.ProviderMessageID == "" {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, s.rebind(`UPDATE messages SET external_id = ?, connection_id = ? WHERE id = ?`),
+		_, err := tx.ExecContext(ctx, s.rebind(`UPDATE messages SET provider_message_id = ?, connection_id = ? WHERE id = ?`),
 			o.ProviderMessageID, o.ConnectionID, d.MessageID)
 		if err != nil {
 			return fmt.Errorf("record provider message id: %w", err)
@@ -112,7 +112,7 @@ func (s *Store) ApplyStatusReports(ctx context.Context, connectionID string, rep
 	t := now()
 	for _, r := range reports {
 		var id string
-		err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM messages WHERE connection_id = ? AND connection_id <> '' AND external_id = ? AND direction = ?`),
+		err := tx.QueryRowContext(ctx, s.rebind(`SELECT id FROM messages WHERE connection_id = ? AND connection_id <> '' AND provider_message_id = ? AND direction = ?`),
 			connectionID, r.ExternalID, domain.Outbound).Scan(&id)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

@@ -142,7 +142,9 @@ type messageRow struct {
 	MediaURL       string
 	MediaCaption   string
 	ConnectionID   string
-	CreatedAt      time.Time
+	// ProviderMessageID is a provider's id of a message sent through a connection.
+	ProviderMessageID string
+	CreatedAt         time.Time
 }
 
 func (messageRow) TableName() string { return "messages" }
@@ -163,6 +165,9 @@ func (r *messageRow) domain() domain.Message {
 		MediaCaption:   r.MediaCaption,
 		ConnectionID:   r.ConnectionID,
 		CreatedAt:      r.CreatedAt.UTC(),
+	}
+	if r.ProviderMessageID != "" {
+		m.ExternalID = r.ProviderMessageID
 	}
 	if r.ExternalID != nil {
 		m.ExternalID = *r.ExternalID

@@ -55,6 +55,38 @@ func (u *Unit) Conversation(workspaceID, id string) (domain.Conversation, error)
 	return out[0], nil
 }
 
+// LockConversation reads a conversation's status and holds its row until
+// the unit ends, so an end and a reply to the same conversation are
+// decided one after the other.
+func (u *Unit) LockConversation(id string) (string, error) {
+	q := `SELECT status FROM conversations WHERE id = ?`
+	if u.s.dialect == "postgres" {
+		q += ` FOR UPDATE`
+	}
+	var status string
+	if err := u.tx.Raw(q, id).Row().Scan(&status); err != nil {
+		return "", notFound("lock conversation "+id, err)
+	}
+	return status, nil
+}
+
+// LockWorkspace serialises a workspace's activation changes (starts,
+// stops, campaigns going live, connections deleted) across processes, for
+// the rest of the unit. SQLite runs one write transaction at a time already.
+func (u *Unit) LockWorkspace(workspaceID string) error {
+	return lockWorkspace(u.tx, u.s.dialect, workspaceID)
+}
+
+func lockWorkspace(tx *gorm.DB, dialect, workspaceID string) error {
+	if dialect != "postgres" {
+		return nil
+	}
+	if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(?, 7))`, "workspace:"+workspaceID).Error; err != nil {
+		return fmt.Errorf("store: lock workspace: %w", err)
+	}
+	return nil
+}
+
 // InsertOutboundMessage stores an outbound message and moves its
 // conversation's last activity to it.
 func (u *Unit) InsertOutboundMessage(m domain.Message) error {

@@ -200,13 +200,16 @@ func (s *Service) thread(it *store.IngestItem, contactID string, now time.Time) 
 }
 
 // activity is the time a message counts for in its conversation's last
-// activity: its sentAt as the sender gave it, or when it was received.
+// activity: its sentAt as the sender gave it, or when it was received. A
+// chat's message never counts as later than now: a provider's timestamp
+// in the future would keep the chat's reply window open and the chat
+// from ever going idle.
 func activity(it *store.IngestItem, now time.Time) time.Time {
 	at := it.Message.SentAt
 	if at.IsZero() {
 		at = it.ReceivedAt
 	}
-	if at.IsZero() {
+	if at.IsZero() || (it.ConnectionID != "" && at.After(now)) {
 		at = now
 	}
 	return at

@@ -101,6 +101,14 @@ func (s *Service) Reply(ctx context.Context, conv domain.Conversation, route dom
 	var m domain.Message
 	queued := 0
 	err := s.store.Write(ctx, func(u *store.Unit) error {
+		// An end that committed since the caller read the conversation wins.
+		status, err := u.LockConversation(conv.ID)
+		if err != nil {
+			return err
+		}
+		if status == domain.ConversationEnded {
+			return store.ErrConflict
+		}
 		t := u.Now()
 		m = domain.Message{ID: store.NewID(), WorkspaceID: conv.WorkspaceID, IntegrationID: conv.IntegrationID, ConversationID: conv.ID,
 			Direction: domain.Outbound, Content: content, ContentType: "text", SentAt: t, Status: domain.MessageStored, CreatedAt: t}
@@ -128,6 +136,9 @@ func (s *Service) Reply(ctx context.Context, conv domain.Conversation, route dom
 		queued = len(ds)
 		return u.InsertDeliveries(ev, ds)
 	})
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+		return domain.Message{}, 0, err
+	}
 	if err != nil {
 		return domain.Message{}, 0, fmt.Errorf("threads: reply in %s: %w", conv.ID, err)
 	}

@@ -122,8 +122,16 @@ func TestChatsReopenAppThreadsDoNot(t *testing.T) {
 		if err != nil || c.ConnectionID != "conn-1" || c.Channel != "OPEN" || c.Sender != "5550001" || c.LastInboundAt == nil {
 			t.Fatalf("chat = %+v, %v", c, err)
 		}
+		stale, err := st.Conversation(ctx, ws.ID, chat)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, _, err := s.End(ctx, ws.ID, chat, domain.Route{Channel: "OPEN", Chat: true}); err != nil {
 			t.Fatal(err)
+		}
+		// A reply decided on a copy read before the end loses to it.
+		if _, _, err := s.Reply(ctx, stale, domain.Route{Channel: "OPEN", Chat: true}, "too late"); err != store.ErrConflict {
+			t.Errorf("a reply after the end: %v, want ErrConflict", err)
 		}
 		if _, _, err := s.End(ctx, ws.ID, chat, domain.Route{Channel: "OPEN", Chat: true}); err != store.ErrConflict {
 			t.Errorf("ending an ended chat: %v, want ErrConflict", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -76,6 +77,11 @@ func (r *mediaResolver) lookup(ctx context.Context, id string) (string, error) {
 	req.Header.Set("Authorization", "Bearer "+r.cfg.AccessToken)
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.client.Do(req)
+	if errors.Is(err, sdk.ErrPrivateAddress) {
+		// Refused by the hub's address policy: asking again changes nothing,
+		// so the message goes on without its URL, as after a refusal.
+		return "", nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("whatsapp: look up media %s: %s", id, scrub(sdk.ProviderNetworkError(err).Message, r.cfg))
 	}

@@ -18,6 +18,7 @@ func All() []*gormigrate.Migration {
 		m0005ConversationActivity(),
 		m0006Connections(),
 		m0007ChatIndexes(),
+		m0008ThreadKinds(),
 	}
 }
 
