@@ -425,10 +425,10 @@ func TestMediaLookupFailures(t *testing.T) {
 			t.Fatalf("err %v, result %+v", err, res)
 		}
 	})
-	t.Run("private address refused unless allowed", func(t *testing.T) {
-		_, err := e.postWith(t, body, fakeprovider.CloudAPISignature(e.opts.AppSecret, body), e.config, false)
-		if err == nil || !strings.Contains(err.Error(), sdk.ErrPrivateAddress.Error()) {
-			t.Fatalf("err = %v, want the private-address refusal", err)
+	t.Run("private address refused unless allowed keeps the message without its URL", func(t *testing.T) {
+		res, err := e.postWith(t, body, fakeprovider.CloudAPISignature(e.opts.AppSecret, body), e.config, false)
+		if err != nil || len(res.Messages) == 0 || res.Messages[0].MediaURL != "" {
+			t.Fatalf("err = %v, result %+v: want the message, without a URL the hub's address policy refused to look up", err, res)
 		}
 	})
 	t.Run("provider down", func(t *testing.T) {
