@@ -120,7 +120,7 @@ func TestHostileTransformsHurtOnlyThemselves(t *testing.T) {
 			t.Errorf("a victim delivery took %s during the attack, want under 2s", max.Round(time.Millisecond))
 		}
 
-		// Every hostile delivery failed once, saying which limit it hit.
+		// Every hostile delivery failed, saying which limit it hit, and was not retried for it.
 		for i, b := range bombs {
 			apptest.Eventually(t, 30*time.Second, func() error {
 				ds := deliveries(t, h, "integrationId="+attacker[i].ID)
@@ -137,8 +137,12 @@ func TestHostileTransformsHurtOnlyThemselves(t *testing.T) {
 					if d.Status != "failed" {
 						return fmt.Errorf("%s: status %s (%s)", b.name, d.Status, d.LastError)
 					}
-					if d.LastError != b.want || d.AttemptCount != 1 {
-						t.Errorf("%s: lastError %q after %d attempts, want %q once", b.name, d.LastError, d.AttemptCount, b.want)
+					// Once, or twice when the machine is so loaded that the
+					// worker's own wait for the run (10× the limit) ran out
+					// before the runner was stopped: that first attempt is
+					// a temporary failure, retried like any other.
+					if d.LastError != b.want || d.AttemptCount < 1 || d.AttemptCount > 2 {
+						t.Errorf("%s: lastError %q after %d attempts, want %q once (twice at most under load)", b.name, d.LastError, d.AttemptCount, b.want)
 					}
 				}
 				return nil
