@@ -317,3 +317,42 @@ func TestProviderRepeatingIDs(t *testing.T) {
 		}
 	})
 }
+
+// TestOneSenderTwoConnections: two connections of one sender listed by one
+// integration are both active and both carry the sender's traffic.
+func TestOneSenderTwoConnections(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		c := startSMSChannel(t, dbURL)
+		second := c.hub.Admin("POST", "/api/connections", map[string]any{
+			"code": "sms-second", "channel": "SMS", "sender": smsSender,
+			"provider": map[string]any{"accountSid": c.tw.AccountSID(), "authToken": c.tw.AuthToken(), "baseUrl": c.tw.URL()},
+		})
+		if second.Status != http.StatusCreated {
+			t.Fatalf("second connection: %d %s", second.Status, second.Body)
+		}
+		if r := c.hub.Admin("PATCH", "/api/integrations/"+c.in.ID, map[string]any{"connections": []string{"sms-main", "sms-second"}}); r.Status != http.StatusOK {
+			t.Fatalf("patch: %d %s", r.Status, r.Body)
+		}
+		r := c.hub.Admin("POST", "/api/integrations/"+c.in.ID+"/start", nil)
+		var v integrationView
+		r.JSON(t, &v)
+		if stateOf(v, "sms-main").Status != "active" || stateOf(v, "sms-second").Status != "active" {
+			t.Fatalf("start: %d %s", r.Status, r.Body)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		for i, inbound := range []string{c.inboundURL(), second.Map(t)["inboundUrl"].(string)} {
+			if _, err := c.tw.SendInbound(ctx, inbound, fakeprovider.TwilioInbound{From: fmt.Sprintf("+1555000770%d", i), To: smsSender, Body: "via " + inbound}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := c.rc.WaitFor(t, 2, 10*time.Second)
+		if len(got) != 2 {
+			t.Fatalf("%d deliveries, want one per connection", len(got))
+		}
+		// The second connection is in use now: it cannot be deleted.
+		if r := c.hub.Admin("DELETE", "/api/connections/"+second.Map(t)["id"].(string), nil); r.Status != http.StatusConflict {
+			t.Errorf("delete an active second connection: %d %s, want 409", r.Status, r.Body)
+		}
+	})
+}
