@@ -127,7 +127,10 @@ func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(nil),
-		Cmd:              exec.Command(path),
+		Cmd:              command(path),
+		// The plugin gets a minimal environment of its own, never the
+		// hub's: its database URL, tokens and keys stay in the hub.
+		SkipHostEnv: true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:   "plugin",
@@ -181,6 +184,27 @@ func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
 	}
 	return &proc{kind: info.Kind, path: path, version: info.Version, info: info, schema: schema,
 		client: client, channel: ch, pid: pid, running: true}, nil
+}
+
+// command is how a plugin is started: with only the environment a program
+// needs to run (PATH, the temporary directory, time zone and locale).
+func command(path string) *exec.Cmd {
+	cmd := exec.Command(path)
+	cmd.Env = pluginEnv()
+	return cmd
+}
+
+// pluginEnvKeys are the variables a plugin inherits from the hub.
+var pluginEnvKeys = []string{"PATH", "TMPDIR", "TZ", "LANG", "LC_ALL", "HOME"}
+
+func pluginEnv() []string {
+	env := make([]string, 0, len(pluginEnvKeys))
+	for _, k := range pluginEnvKeys {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 // supervise restarts a plugin whenever its process exits, with backoff.

@@ -59,6 +59,7 @@ func newGRPCServer(opts []grpc.ServerOption) *grpc.Server {
 
 // Serve runs the plugin until the hub stops it. Call it from main.
 func Serve(ch Channel) {
+	exitWithParent()
 	info := ch.Info()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
