@@ -130,7 +130,7 @@ func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
 		Cmd:              command(path),
 		// The plugin gets a minimal environment of its own, never the
 		// hub's: its database URL, tokens and keys stay in the hub.
-		SkipHostEnv: true,
+		SkipHostEnv:      true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger: hclog.New(&hclog.LoggerOptions{
 			Name:   "plugin",
