@@ -132,10 +132,12 @@ func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
 		// hub's: its database URL, tokens and keys stay in the hub.
 		SkipHostEnv:      true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		// The plugin's log and go-plugin's own go into the hub's log.
 		Logger: hclog.New(&hclog.LoggerOptions{
-			Name:   "plugin",
-			Output: os.Stderr,
-			Level:  hclog.Warn,
+			Name:       "plugin",
+			Output:     newLogWriter(h.log.With("plugin", filepath.Base(path))),
+			Level:      hclog.Info,
+			JSONFormat: true,
 		}),
 		StartTimeout: 15 * time.Second,
 	})

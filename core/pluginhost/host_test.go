@@ -3,10 +3,12 @@ package pluginhost_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -236,4 +238,73 @@ func TestDeclarations(t *testing.T) {
 	if err := h.ValidateConfig("telegraph", []byte(`{}`)); !errors.Is(err, pluginhost.ErrUnknownKind) {
 		t.Errorf("unknown kind: %v", err)
 	}
+}
+
+// captured collects the records a logger handled.
+type captured struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (c *captured) Enabled(context.Context, slog.Level) bool { return true }
+func (c *captured) Handle(_ context.Context, r slog.Record) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recs = append(c.recs, r.Clone())
+	return nil
+}
+func (c *captured) WithAttrs(as []slog.Attr) slog.Handler { return &withAttrs{c: c, attrs: as} }
+func (c *captured) WithGroup(string) slog.Handler         { return c }
+
+type withAttrs struct {
+	c     *captured
+	attrs []slog.Attr
+}
+
+func (w *withAttrs) Enabled(context.Context, slog.Level) bool { return true }
+func (w *withAttrs) Handle(ctx context.Context, r slog.Record) error {
+	r.AddAttrs(w.attrs...)
+	return w.c.Handle(ctx, r)
+}
+func (w *withAttrs) WithAttrs(as []slog.Attr) slog.Handler {
+	return &withAttrs{c: w.c, attrs: append(append([]slog.Attr{}, w.attrs...), as...)}
+}
+func (w *withAttrs) WithGroup(string) slog.Handler { return w }
+
+// TestPluginLogsReachTheHubsLog: what go-plugin says of a plugin (here,
+// that it died) is logged through the hub's own logger, with the
+// plugin's name, not written to stderr beside it.
+func TestPluginLogsReachTheHubsLog(t *testing.T) {
+	c := &captured{}
+	h := pluginhost.New(pluginDir, slog.New(c))
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.StopAll)
+	var pid int
+	for _, p := range h.Plugins() {
+		if p.Kind == "custom" {
+			pid = p.PID
+		}
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	apptest.Eventually(t, 10*time.Second, func() error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, r := range c.recs {
+			plugin := ""
+			r.Attrs(func(a slog.Attr) bool {
+				if a.Key == "plugin" {
+					plugin = a.Value.String()
+				}
+				return true
+			})
+			if plugin == "custom" && strings.Contains(r.Message, "exited") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no record of the plugin's exit with its name among %d", len(c.recs))
+	})
 }
