@@ -198,7 +198,9 @@ func (a *App) startDebug() {
 func (a *App) pluginKinds() []string {
 	var kinds []string
 	for _, p := range a.Plugins.Plugins() {
-		kinds = append(kinds, p.Kind)
+		if p.Kind != "" {
+			kinds = append(kinds, p.Kind)
+		}
 	}
 	return kinds
 }

@@ -36,6 +36,8 @@ type Plugin struct {
 	Running bool
 	// Restarts counts the times the process was started again after dying.
 	Restarts int
+	// Error says why a plugin found in the directory never started.
+	Error string
 }
 
 // Host supervises the plugin processes.
@@ -45,6 +47,9 @@ type Host struct {
 
 	mu       sync.RWMutex
 	procs    map[string]*proc // by kind
+	failed   []Plugin         // executables that never started
+	// startTimeout bounds a plugin's start and handshake.
+	startTimeout time.Duration
 	onStart  []func(kind string)
 	stopping bool
 	wg       sync.WaitGroup
@@ -64,9 +69,20 @@ type proc struct {
 	restarts int
 }
 
+// DefaultStartTimeout bounds a plugin's start and handshake.
+const DefaultStartTimeout = 10 * time.Second
+
 // New makes a host for the plugins in dir. Call Start to run them.
 func New(dir string, log *slog.Logger) *Host {
-	return &Host{dir: dir, log: log, procs: map[string]*proc{}}
+	return &Host{dir: dir, log: log, procs: map[string]*proc{}, startTimeout: DefaultStartTimeout}
+}
+
+// SetStartTimeout changes how long a plugin may take to start and answer
+// the handshake; call it before Start.
+func (h *Host) SetStartTimeout(d time.Duration) {
+	if d > 0 {
+		h.startTimeout = d
+	}
 }
 
 // OnStart registers fn to run, in its own goroutine, each time a plugin
@@ -84,8 +100,7 @@ func (h *Host) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pluginhost: read plugin dir %s: %w", h.dir, err)
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
+	var paths []string
 	for _, e := range entries {
 		if e.IsDir() {
 			continue
@@ -94,24 +109,52 @@ func (h *Host) Start(ctx context.Context) error {
 		if err != nil || info.Mode()&0o111 == 0 {
 			continue
 		}
-		path := filepath.Join(h.dir, e.Name())
-		p, err := h.launch(ctx, path)
+		paths = append(paths, filepath.Join(h.dir, e.Name()))
+	}
+	// Plugins start side by side: one that hangs in its handshake costs
+	// the start-up its deadline once, not once per plugin after it.
+	type launched struct {
+		p   *proc
+		err error
+	}
+	results := make([]launched, len(paths))
+	var wg sync.WaitGroup
+	for i, path := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i].p, results[i].err = h.launch(ctx, path)
+		}()
+	}
+	wg.Wait()
+	runCtx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	// Registered in directory order, so a conflict is decided the same way every time.
+	for i, path := range paths {
+		p, err := results[i].p, results[i].err
 		if err != nil {
 			h.log.Error("plugin failed to start", "path", path, "err", err)
+			h.mu.Lock()
+			h.failed = append(h.failed, Plugin{Path: path, Error: err.Error()})
+			h.mu.Unlock()
 			continue
 		}
 		h.mu.Lock()
+		var conflict error
 		if other, dup := h.procs[p.kind]; dup {
-			h.mu.Unlock()
-			p.client.Kill()
-			h.StopAll()
-			return fmt.Errorf("pluginhost: %s and %s both declare kind %q", other.path, path, p.kind)
+			conflict = fmt.Errorf("pluginhost: %s and %s both declare kind %q", other.path, path, p.kind)
+		} else if other := h.byChannel(p.info.Channel); other != nil {
+			conflict = fmt.Errorf("pluginhost: %s and %s both serve channel %q", other.path, path, p.info.Channel)
 		}
-		if other := h.byChannel(p.info.Channel); other != nil {
+		if conflict != nil {
 			h.mu.Unlock()
-			p.client.Kill()
+			for _, r := range results[i:] {
+				if r.p != nil {
+					r.p.client.Kill()
+				}
+			}
 			h.StopAll()
-			return fmt.Errorf("pluginhost: %s and %s both serve channel %q", other.path, path, p.info.Channel)
+			return conflict
 		}
 		h.procs[p.kind] = p
 		h.mu.Unlock()
@@ -124,10 +167,11 @@ func (h *Host) Start(ctx context.Context) error {
 }
 
 func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
+	cmd := command(path)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(nil),
-		Cmd:              command(path),
+		Cmd:              cmd,
 		// The plugin gets a minimal environment of its own, never the
 		// hub's: its database URL, tokens and keys stay in the hub.
 		SkipHostEnv:      true,
@@ -139,10 +183,11 @@ func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
 			Level:      hclog.Info,
 			JSONFormat: true,
 		}),
-		StartTimeout: 15 * time.Second,
+		StartTimeout: h.startTimeout,
 	})
 	rpc, err := client.Client()
 	if err != nil {
+		killGroup(cmd)
 		client.Kill()
 		return nil, fmt.Errorf("start %s: %w", path, err)
 	}
@@ -193,6 +238,7 @@ func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
 func command(path string) *exec.Cmd {
 	cmd := exec.Command(path)
 	cmd.Env = pluginEnv()
+	ownGroup(cmd)
 	return cmd
 }
 
@@ -366,13 +412,17 @@ func (h *Host) Plugins() []Plugin {
 			Running: p.running && !p.client.Exited(), Restarts: p.restarts})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
-	return out
+	return append(out, h.failed...)
 }
 
-// Ready returns an error naming the first plugin that is not running.
+// Ready returns an error naming the first plugin that is not running or
+// never started.
 func (h *Host) Ready() error {
 	for _, p := range h.Plugins() {
-		if !p.Running {
+		switch {
+		case p.Error != "":
+			return fmt.Errorf("plugin %s failed to start", filepath.Base(p.Path))
+		case !p.Running:
 			return fmt.Errorf("plugin %s is not running", p.Kind)
 		}
 	}

@@ -308,3 +308,49 @@ func TestPluginLogsReachTheHubsLog(t *testing.T) {
 		return fmt.Errorf("no record of the plugin's exit with its name among %d", len(c.recs))
 	})
 }
+
+// TestHungPluginIsCutOffAndReported: a plugin that never answers the
+// handshake is cut off at the deadline, alone: the others start beside it,
+// and readiness names it.
+func TestHungPluginIsCutOffAndReported(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(pluginDir, "custom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "custom"), src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// One hangs itself; the other leaves a child holding its output open.
+	for name, script := range map[string]string{"hang-1": "#!/bin/sh\nexec sleep 60\n", "hang-2": "#!/bin/sh\nsleep 60\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := pluginhost.New(dir, slog.New(slog.DiscardHandler))
+	h.SetStartTimeout(time.Second)
+	start := time.Now()
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.StopAll)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("start took %s with two hung plugins and a 1 s deadline: they were waited for one after another", took)
+	}
+	if _, err := h.Channel("custom"); err != nil {
+		t.Errorf("the healthy plugin did not start: %v", err)
+	}
+	err = h.Ready()
+	if err == nil || !strings.Contains(err.Error(), "hang-") {
+		t.Errorf("Ready() = %v, want it to name a hung plugin", err)
+	}
+	failed := 0
+	for _, p := range h.Plugins() {
+		if p.Error != "" {
+			failed++
+		}
+	}
+	if failed != 2 {
+		t.Errorf("%d plugins reported failed, want 2: %+v", failed, h.Plugins())
+	}
+}
