@@ -45,15 +45,15 @@ type Host struct {
 	dir string
 	log *slog.Logger
 
-	mu       sync.RWMutex
-	procs    map[string]*proc // by kind
-	failed   []Plugin         // executables that never started
+	mu     sync.RWMutex
+	procs  map[string]*proc // by kind
+	failed []Plugin         // executables that never started
 	// startTimeout bounds a plugin's start and handshake.
 	startTimeout time.Duration
-	onStart  []func(kind string)
-	stopping bool
-	wg       sync.WaitGroup
-	cancel   context.CancelFunc
+	onStart      []func(kind string)
+	stopping     bool
+	wg           sync.WaitGroup
+	cancel       context.CancelFunc
 }
 
 type proc struct {
