@@ -15,7 +15,7 @@ FUZZFLAGS ?= -fuzzminimizetime=5s
 
 all: build
 
-## build: the hub into bin/switchboard and every plugin into bin/plugins/
+## build: the hub into bin/switchboard, every plugin into bin/plugins/ with its manifest
 build:
 	@mkdir -p bin/plugins
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/switchboard ./cmd/switchboard
@@ -23,6 +23,8 @@ build:
 		echo "$(GO) build -o bin/plugins/$$p ./plugins/$$p"; \
 		$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/plugins/$$p ./plugins/$$p || exit 1; \
 	done
+	@# The hub starts only plugins that match their manifests: vouch for the ones just built.
+	bin/switchboard plugins manifest --plugin-dir bin/plugins $(PLUGINS)
 
 ## run: build, then serve on the embedded SQLite database under ./data/
 run: build

@@ -14,6 +14,7 @@ func newRootCommand() *cli.Command {
 			adminCommand(),
 			benchCommand(),
 			transformCommand(),
+			pluginsCommand(),
 			devCommand(),
 			versionCommand(),
 		},

@@ -21,6 +21,7 @@ import (
 	"github.com/switchboardhq/switchboard/core"
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/config"
+	"github.com/switchboardhq/switchboard/core/pluginhost"
 	"github.com/switchboardhq/switchboard/scripts"
 )
 
@@ -59,6 +60,10 @@ func BuildPlugins(dir string) error {
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("build plugin %s: %v\n%s", name, err, out)
+		}
+		// The hub starts only plugins that match their manifest.
+		if _, err := pluginhost.WriteManifest(context.Background(), filepath.Join(dir, name), slog.New(slog.DiscardHandler)); err != nil {
+			return fmt.Errorf("manifest of plugin %s: %w", name, err)
 		}
 	}
 	return nil

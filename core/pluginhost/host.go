@@ -5,6 +5,8 @@ package pluginhost
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,6 +63,7 @@ type proc struct {
 	kind     string
 	path     string
 	version  string
+	protocol int
 	info     sdk.Info
 	schema   *Schema
 	client   *plugin.Client
@@ -106,7 +110,7 @@ func (h *Host) Start(ctx context.Context) error {
 			continue
 		}
 		info, err := e.Info()
-		if err != nil || info.Mode()&0o111 == 0 {
+		if err != nil || info.Mode()&0o111 == 0 || strings.HasSuffix(e.Name(), ManifestSuffix) {
 			continue
 		}
 		paths = append(paths, filepath.Join(h.dir, e.Name()))
@@ -166,9 +170,40 @@ func (h *Host) Start(ctx context.Context) error {
 	return nil
 }
 
+// launch starts a plugin that matches its manifest: the executable's
+// checksum is checked here and again by go-plugin right before it runs it,
+// and what the plugin declares must be what the manifest says.
 func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
+	m, err := Verify(path)
+	if err != nil {
+		return nil, fmt.Errorf("refused %s: %w", path, err)
+	}
+	p, err := h.start(ctx, path, &m)
+	if err != nil {
+		return nil, err
+	}
+	if p.kind != m.Kind || p.protocol != m.Protocol {
+		p.client.Kill()
+		return nil, fmt.Errorf("refused %s: it declares kind %q, protocol %d; its manifest says kind %q, protocol %d",
+			path, p.kind, p.protocol, m.Kind, m.Protocol)
+	}
+	return p, nil
+}
+
+// start runs a plugin and asks what it declares; with a manifest, go-plugin
+// checks the executable's checksum before it runs it.
+func (h *Host) start(ctx context.Context, path string, m *Manifest) (*proc, error) {
+	var secure *plugin.SecureConfig
+	if m != nil {
+		sum, err := hex.DecodeString(m.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("refused %s: manifest checksum: %w", path, err)
+		}
+		secure = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	}
 	cmd := command(path)
 	client := plugin.NewClient(&plugin.ClientConfig{
+		SecureConfig:     secure,
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(nil),
 		Cmd:              cmd,
@@ -229,7 +264,7 @@ func (h *Host) launch(ctx context.Context, path string) (*proc, error) {
 	if rc := client.ReattachConfig(); rc != nil {
 		pid = rc.Pid
 	}
-	return &proc{kind: info.Kind, path: path, version: info.Version, info: info, schema: schema,
+	return &proc{kind: info.Kind, path: path, version: info.Version, protocol: proto, info: info, schema: schema,
 		client: client, channel: ch, pid: pid, running: true}, nil
 }
 

@@ -2,6 +2,7 @@ package pluginhost_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -321,11 +322,17 @@ func TestHungPluginIsCutOffAndReported(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "custom"), src, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := copyFile(filepath.Join(pluginDir, "custom"+pluginhost.ManifestSuffix), filepath.Join(dir, "custom"+pluginhost.ManifestSuffix)); err != nil {
+		t.Fatal(err)
+	}
 	// One hangs itself; the other leaves a child holding its output open.
+	// Both are vouched for by manifests: they are started, and hang.
 	for name, script := range map[string]string{"hang-1": "#!/bin/sh\nexec sleep 60\n", "hang-2": "#!/bin/sh\nsleep 60\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
+		writeManifest(t, path, name)
 	}
 	h := pluginhost.New(dir, slog.New(slog.DiscardHandler))
 	h.SetStartTimeout(time.Second)
@@ -352,5 +359,85 @@ func TestHungPluginIsCutOffAndReported(t *testing.T) {
 	}
 	if failed != 2 {
 		t.Errorf("%d plugins reported failed, want 2: %+v", failed, h.Plugins())
+	}
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o644)
+}
+
+// writeManifest vouches for an executable by hand.
+func writeManifest(t *testing.T, path, kind string) {
+	t.Helper()
+	sum, err := pluginhost.FileSHA256(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(pluginhost.Manifest{Kind: kind, Version: "0", Protocol: sdk.ProtocolVersion, SHA256: sum})
+	if err := os.WriteFile(path+pluginhost.ManifestSuffix, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestManifestRefusals: a plugin without a manifest, with an altered
+// executable, or declaring another kind than its manifest is never
+// started; the others are, and readiness names the refused.
+func TestManifestRefusals(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"custom", "sms", "whatsapp"} {
+		if err := copyFile(filepath.Join(pluginDir, name), filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(dir, name), 0o755)
+	}
+	if err := copyFile(filepath.Join(pluginDir, "custom"+pluginhost.ManifestSuffix), filepath.Join(dir, "custom"+pluginhost.ManifestSuffix)); err != nil {
+		t.Fatal(err)
+	}
+	// sms: altered after its manifest was written.
+	if err := copyFile(filepath.Join(pluginDir, "sms"+pluginhost.ManifestSuffix), filepath.Join(dir, "sms"+pluginhost.ManifestSuffix)); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, "sms"), os.O_APPEND|os.O_WRONLY, 0)
+	f.Write([]byte("tampered"))
+	f.Close()
+	// whatsapp: a manifest that names another kind.
+	writeManifest(t, filepath.Join(dir, "whatsapp"), "telegram")
+	// and an executable with no manifest at all.
+	if err := os.WriteFile(filepath.Join(dir, "stray"), []byte("#!/bin/sh\ntouch "+filepath.Join(dir, "stray-ran")+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := pluginhost.New(dir, slog.New(slog.DiscardHandler))
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.StopAll)
+	if _, err := h.Channel("custom"); err != nil {
+		t.Errorf("custom matches its manifest and did not start: %v", err)
+	}
+	for _, kind := range []string{"sms", "whatsapp", "telegram"} {
+		if _, err := h.Channel(kind); err == nil {
+			t.Errorf("%s started against its manifest", kind)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "stray-ran")); err == nil {
+		t.Errorf("an executable without a manifest was run")
+	}
+	errs := map[string]string{}
+	for _, p := range h.Plugins() {
+		if p.Error != "" {
+			errs[filepath.Base(p.Path)] = p.Error
+		}
+	}
+	for name, want := range map[string]string{"sms": "checksum", "whatsapp": "manifest says kind", "stray": "no manifest"} {
+		if !strings.Contains(errs[name], want) {
+			t.Errorf("%s: error %q, want it to say %q", name, errs[name], want)
+		}
+	}
+	if err := h.Ready(); err == nil {
+		t.Errorf("ready with refused plugins")
 	}
 }
