@@ -124,6 +124,7 @@ var routeTable = map[string]routeSpec{
 	}},
 
 	"GET /api/tokens":        {Admin: []routeCase{{Path: "/api/tokens", Expect: "collection"}}},
+	"GET /api/plugins":       {Admin: []routeCase{{Path: "/api/plugins", Expect: "collection"}}},
 	"DELETE /api/tokens/:id": {Admin: []routeCase{{Path: "/api/tokens/{token}", Expect: "foreign"}}},
 
 	"POST /api/connections": {Admin: []routeCase{{Path: "/api/connections", Body: map[string]any{

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/delivery"
 	"github.com/switchboardhq/switchboard/core/inbound"
+	"github.com/switchboardhq/switchboard/core/pluginhost"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/threads"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
@@ -26,6 +27,7 @@ import (
 type Plugins interface {
 	Known(kind string) bool
 	Ready() error
+	Plugins() []pluginhost.Plugin
 	Info(kind string) (sdk.Info, bool)
 	ByChannel(channel string) (sdk.Info, bool)
 	ValidateConfig(kind string, cfg []byte) error
@@ -181,6 +183,8 @@ func (s *Server) routes() {
 	api.GET("/deliveries/:id", s.getDelivery)
 	api.POST("/deliveries/:id/retry", s.retryDelivery)
 	api.POST("/deliveries/retry", s.retryDeliveries)
+
+	api.GET("/plugins", s.listPlugins)
 
 	api.GET("/tokens", s.listTokens)
 	api.DELETE("/tokens/:id", s.revokeToken)

@@ -1,0 +1,38 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/core/apptest"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
+)
+
+// TestListPlugins: an admin sees each plugin's health, without the host's
+// paths or process ids.
+func TestListPlugins(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL)
+		r := h.Admin("GET", "/api/plugins", nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		var out struct {
+			Plugins []struct{ Name, Kind, Channel, State, Version string }
+		}
+		r.JSON(t, &out)
+		got := map[string]string{}
+		for _, p := range out.Plugins {
+			got[p.Kind] = p.State + " " + p.Channel
+		}
+		for kind, want := range map[string]string{"custom": "running ", "sms": "running SMS", "whatsapp": "running WHATSAPP"} {
+			if got[kind] != want {
+				t.Errorf("%s: %q, want %q (%s)", kind, got[kind], want, r.Body)
+			}
+		}
+		if strings.Contains(string(r.Body), "/tmp") || strings.Contains(string(r.Body), "pid") {
+			t.Errorf("the answer describes the host: %s", r.Body)
+		}
+	})
+}
