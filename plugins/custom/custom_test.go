@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -92,5 +93,38 @@ func TestInfo(t *testing.T) {
 	client := plugintest.Connect(t, &Custom{})
 	if info := client.Info(); info.Kind != "custom" || info.Version != Version {
 		t.Errorf("info = %+v", info)
+	}
+}
+
+// boundarySeed is the payload core/pluginhost's BenchmarkRoundTrip sends
+// through the plugin process: the two measure the same work with and
+// without the plugin boundary.
+var boundarySeed = []byte(`{"messageId":"m1","conversationId":"c1","from":{"externalId":"u1"},"content":"hi"}`)
+
+// BenchmarkInProcess is one inbound request's work in the plugin, called
+// directly: no gRPC, no process boundary.
+func BenchmarkInProcess(b *testing.B) {
+	c := &Custom{}
+	req := &sdk.InboundRequest{Body: boundarySeed, ReceivedAt: time.Now()}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.HandleInbound(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInMemoryGRPC is the same through the SDK's gRPC adapters over an
+// in-memory connection: the cost of the protocol without the process.
+func BenchmarkInMemoryGRPC(b *testing.B) {
+	client := plugintest.Connect(b, &Custom{})
+	req := &sdk.InboundRequest{Body: boundarySeed, ReceivedAt: time.Now()}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := client.HandleInbound(ctx, req); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
