@@ -3,6 +3,8 @@ package core_test
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -100,6 +102,57 @@ func TestPluginKilledUnderTraffic(t *testing.T) {
 				}
 			}
 			return fmt.Errorf("plugins: %+v, want custom running after %d restarts", plugins.Plugins, kills)
+		})
+	})
+}
+
+// TestAlteredPluginIsNotRestarted: an executable replaced while the hub
+// runs no longer matches its manifest, so when its process dies it is not
+// started again; the hub keeps answering (keeping the traffic) and says
+// the plugin is not ready.
+func TestAlteredPluginIsNotRestarted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		plugins := apptest.CopyPlugins(t)
+		h := apptest.Start(t, dbURL, apptest.WithPluginDir(plugins))
+		in := h.CreateIntegration(map[string]any{"name": "app", "kind": "custom"})
+		other, err := os.ReadFile(filepath.Join(plugins, "sms"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bin := filepath.Join(plugins, "custom")
+		if err := os.Rename(bin, bin+".old"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(bin, other, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		pid := customPlugin(h).PID
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // several restart attempts
+		if p := customPlugin(h); p.Running {
+			t.Fatalf("the altered executable was started: %+v", p)
+		}
+		if r := h.Do("GET", "/readyz", nil, nil); r.Status != http.StatusServiceUnavailable {
+			t.Errorf("readyz with the plugin refused: %d %s", r.Status, r.Body)
+		}
+		r := h.PostCustom(in.ID, in.APIKey, map[string]any{"messageId": "kept-1", "conversationId": "c",
+			"from": map[string]any{"externalId": "u"}, "content": "while refused"})
+		if r.Status != http.StatusOK {
+			t.Errorf("inbound while the plugin is refused: %d", r.Status)
+		}
+		// Put the vouched-for executable back: it starts, and the kept message is stored.
+		if err := os.Rename(bin+".old", bin); err != nil {
+			t.Fatal(err)
+		}
+		apptest.Eventually(t, 20*time.Second, func() error {
+			var convs struct{ Conversations []struct{ ID string } }
+			h.Admin("GET", "/api/conversations?integrationId="+in.ID, nil).JSON(t, &convs)
+			if len(convs.Conversations) != 1 {
+				return fmt.Errorf("kept message not stored yet (plugin %+v)", customPlugin(h))
+			}
+			return nil
 		})
 	})
 }
