@@ -38,6 +38,8 @@ run: build
 ## test: every test; PostgreSQL too when SWITCHBOARD_TEST_DATABASE_URL is set
 test: vet
 	$(GO) test -count=1 -timeout 20m ./...
+	@# The example third-party plugin is a module of its own.
+	cd examples/telegram && $(GO) test -count=1 ./...
 
 test-short:
 	$(GO) test -count=1 -short ./...
@@ -66,6 +68,7 @@ proto:
 vet:
 	@$(GO) mod tidy -diff || (echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1)
 	$(GO) vet ./...
+	cd examples/telegram && $(GO) mod tidy -diff && $(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 
 fmt:
