@@ -161,7 +161,9 @@ func TestExampleThirdPartyPlugin(t *testing.T) {
 			t.Fatal(err)
 		}
 		h2 := apptest.Start(t, dbURL, apptest.WithPluginDir(plugins))
-		var list struct{ Plugins []struct{ Name, State, Error string } }
+		var list struct {
+			Plugins []struct{ Name, State, Error string }
+		}
 		h2.Admin("GET", "/api/plugins", nil).JSON(t, &list)
 		refused := false
 		for _, p := range list.Plugins {
