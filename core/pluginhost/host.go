@@ -37,6 +37,8 @@ type Plugin struct {
 	Path    string
 	PID     int
 	Running bool
+	// Protocol is the plugin protocol version agreed with the plugin.
+	Protocol int
 	// Restarts counts the times the process was started again after dying.
 	Restarts int
 	// Error says why a plugin found in the directory never started.
@@ -205,7 +207,7 @@ func (h *Host) start(ctx context.Context, path string, m *Manifest) (*proc, erro
 	client := plugin.NewClient(&plugin.ClientConfig{
 		SecureConfig:     secure,
 		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.VersionedPlugins(nil),
+		VersionedPlugins: sdk.HostVersionedPlugins(),
 		Cmd:              cmd,
 		// The plugin gets a minimal environment of its own, never the
 		// hub's: its database URL, tokens and keys stay in the hub.
@@ -238,7 +240,7 @@ func (h *Host) start(ctx context.Context, path string, m *Manifest) (*proc, erro
 	}
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	info, proto, err := ch.Describe(dctx)
+	info, _, err := ch.Describe(dctx)
 	if err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("describe %s: %w", path, err)
@@ -247,10 +249,9 @@ func (h *Host) start(ctx context.Context, path string, m *Manifest) (*proc, erro
 		client.Kill()
 		return nil, fmt.Errorf("%s declares no kind", path)
 	}
-	if proto != sdk.ProtocolVersion {
-		client.Kill()
-		return nil, fmt.Errorf("%s speaks plugin protocol %d, the hub %d", path, proto, sdk.ProtocolVersion)
-	}
+	// go-plugin refused a plugin of no version the hub speaks, naming
+	// both sides' versions; this is the one both agreed on.
+	proto := client.NegotiatedVersion()
 	if m := info.AuthMode(); m != sdk.AuthAPIKey && m != sdk.AuthSignature {
 		client.Kill()
 		return nil, fmt.Errorf("%s declares unknown authentication %q", path, m)
@@ -443,7 +444,7 @@ func (h *Host) Plugins() []Plugin {
 	defer h.mu.RUnlock()
 	out := make([]Plugin, 0, len(h.procs))
 	for _, p := range h.procs {
-		out = append(out, Plugin{Kind: p.kind, Version: p.version, Path: p.path, PID: p.pid,
+		out = append(out, Plugin{Kind: p.kind, Version: p.version, Protocol: p.protocol, Path: p.path, PID: p.pid,
 			Running: p.running && !p.client.Exited(), Restarts: p.restarts})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })

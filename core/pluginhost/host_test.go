@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -439,5 +440,50 @@ func TestManifestRefusals(t *testing.T) {
 	}
 	if err := h.Ready(); err == nil {
 		t.Errorf("ready with refused plugins")
+	}
+}
+
+// TestProtocolNegotiation: a plugin built against protocol version 1 keeps
+// working with a hub that speaks 1 and 2; one of a version the hub does not
+// speak is refused with a message naming both sides' versions.
+func TestProtocolNegotiation(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"oldplugin", "futureplugin"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./testdata/"+name)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", name, err, out)
+		}
+	}
+	if _, err := pluginhost.WriteManifest(context.Background(), filepath.Join(dir, "oldplugin"), slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	writeManifest(t, filepath.Join(dir, "futureplugin"), "future")
+	h := pluginhost.New(dir, slog.New(slog.DiscardHandler))
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.StopAll)
+	ch, err := h.Channel("legacy")
+	if err != nil {
+		t.Fatalf("the protocol 1 plugin did not start: %v", err)
+	}
+	res, err := ch.HandleInbound(context.Background(), &sdk.InboundRequest{Body: []byte("{}")})
+	if err != nil || len(res.Messages) != 1 || res.Messages[0].Content != "from protocol 1" {
+		t.Fatalf("a call to the protocol 1 plugin: %+v, %v", res, err)
+	}
+	var legacy, future pluginhost.Plugin
+	for _, p := range h.Plugins() {
+		switch {
+		case p.Kind == "legacy":
+			legacy = p
+		case strings.HasSuffix(p.Path, "futureplugin"):
+			future = p
+		}
+	}
+	if legacy.Protocol != 1 {
+		t.Errorf("legacy plugin speaks protocol %d, want 1 agreed", legacy.Protocol)
+	}
+	if !strings.Contains(future.Error, "9") || !(strings.Contains(future.Error, "[1 2]") || strings.Contains(future.Error, "[2 1]")) {
+		t.Errorf("the protocol 9 plugin: error %q, want it to name version 9 and the hub's [1 2]", future.Error)
 	}
 }

@@ -23,12 +23,23 @@ var Handshake = plugin.HandshakeConfig{
 // PluginName is the name under which a plugin registers its channel.
 const PluginName = "channel"
 
-// VersionedPlugins maps each protocol version this SDK can speak to its
-// plugin set; go-plugin picks the highest both sides know.
+// VersionedPlugins is what a plugin offers: this SDK's protocol version.
 func VersionedPlugins(ch Channel) map[int]plugin.PluginSet {
 	return map[int]plugin.PluginSet{
 		ProtocolVersion: {PluginName: &ChannelPlugin{Impl: ch}},
 	}
+}
+
+// HostVersionedPlugins is what the hub offers: every supported protocol
+// version; go-plugin picks the highest both sides know. The versions share
+// one gRPC service whose messages only ever gained fields, so one client
+// speaks them all.
+func HostVersionedPlugins() map[int]plugin.PluginSet {
+	out := make(map[int]plugin.PluginSet, len(SupportedProtocols))
+	for _, v := range SupportedProtocols {
+		out[v] = plugin.PluginSet{PluginName: &ChannelPlugin{}}
+	}
+	return out
 }
 
 // ChannelPlugin adapts a Channel to go-plugin. The hub uses it with a nil

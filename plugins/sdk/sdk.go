@@ -19,8 +19,18 @@ import (
 )
 
 // ProtocolVersion is the version of the plugin protocol this SDK speaks.
-// The hub negotiates it with go-plugin's VersionedPlugins.
-const ProtocolVersion = 1
+// The hub negotiates it with go-plugin's VersionedPlugins: it speaks every
+// version in SupportedProtocols, so a plugin built against an earlier SDK
+// keeps working, and one built against a later protocol is refused with a
+// message naming both sides' versions.
+//
+// Version 2 added, all as new fields: a kind's channel, authentication,
+// sending and reply window in Describe; status reports in inbound
+// results; the message id, callback URL and address policy in sends.
+const ProtocolVersion = 2
+
+// SupportedProtocols are the protocol versions the hub speaks.
+var SupportedProtocols = []int{1, 2}
 
 // AuthMode says how a kind's inbound traffic is authenticated.
 type AuthMode string
