@@ -83,7 +83,7 @@ type update struct {
 func (*Telegram) HandleInbound(_ context.Context, req *sdk.InboundRequest) (*sdk.InboundResult, error) {
 	cfg, err := parseConfig(req.Config)
 	if err != nil {
-		return nil, err
+		return nil, sdk.BadConfig("%v", err)
 	}
 	got := req.Header.Get(SecretHeader)
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(cfg.SecretToken)) != 1 {
@@ -134,7 +134,7 @@ func (*Telegram) HandleInbound(_ context.Context, req *sdk.InboundRequest) (*sdk
 func (*Telegram) Send(ctx context.Context, req *sdk.SendRequest) (*sdk.SendResult, error) {
 	cfg, err := parseConfig(req.Config)
 	if err != nil {
-		return nil, &sdk.ProviderError{Message: err.Error()}
+		return nil, sdk.BadConfig("%v", err)
 	}
 	chatID, err := strconv.ParseInt(req.To, 10, 64)
 	if err != nil {

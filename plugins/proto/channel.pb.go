@@ -33,6 +33,8 @@ const (
 	Rejection_INVALID_PAYLOAD    Rejection_Reason = 1
 	Rejection_BAD_SIGNATURE      Rejection_Reason = 2
 	Rejection_UNSUPPORTED        Rejection_Reason = 3
+	// The configuration the hub passed is not one the plugin can use.
+	Rejection_BAD_CONFIG Rejection_Reason = 4
 )
 
 // Enum value maps for Rejection_Reason.
@@ -42,12 +44,14 @@ var (
 		1: "INVALID_PAYLOAD",
 		2: "BAD_SIGNATURE",
 		3: "UNSUPPORTED",
+		4: "BAD_CONFIG",
 	}
 	Rejection_Reason_value = map[string]int32{
 		"REASON_UNSPECIFIED": 0,
 		"INVALID_PAYLOAD":    1,
 		"BAD_SIGNATURE":      2,
 		"UNSUPPORTED":        3,
+		"BAD_CONFIG":         4,
 	}
 )
 
@@ -1242,16 +1246,18 @@ const file_channel_proto_rawDesc = "" +
 	"\tmedia_url\x18\t \x01(\tR\bmediaUrl\x12#\n" +
 	"\rmedia_caption\x18\n" +
 	" \x01(\tR\fmediaCaption\x12\x16\n" +
-	"\x06sender\x18\v \x01(\tR\x06sender\"\xd7\x01\n" +
+	"\x06sender\x18\v \x01(\tR\x06sender\"\xe7\x01\n" +
 	"\tRejection\x12?\n" +
 	"\x06reason\x18\x01 \x01(\x0e2'.switchboard.plugin.v1.Rejection.ReasonR\x06reason\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"Y\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"i\n" +
 	"\x06Reason\x12\x16\n" +
 	"\x12REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fINVALID_PAYLOAD\x10\x01\x12\x11\n" +
 	"\rBAD_SIGNATURE\x10\x02\x12\x0f\n" +
-	"\vUNSUPPORTED\x10\x03\"{\n" +
+	"\vUNSUPPORTED\x10\x03\x12\x0e\n" +
+	"\n" +
+	"BAD_CONFIG\x10\x04\"{\n" +
 	"\fStatusUpdate\x12\x1f\n" +
 	"\vexternal_id\x18\x01 \x01(\tR\n" +
 	"externalId\x12\x16\n" +

@@ -14,6 +14,10 @@ const (
 	ReasonInvalidPayload Reason = iota + 1
 	ReasonBadSignature
 	ReasonUnsupported
+	// ReasonBadConfig: the integration's or connection's configuration is
+	// not one the plugin can use. The request is refused, not kept for
+	// another try: trying again would fail the same way.
+	ReasonBadConfig
 )
 
 func (r Reason) String() string {
@@ -24,6 +28,8 @@ func (r Reason) String() string {
 		return "bad signature"
 	case ReasonUnsupported:
 		return "unsupported"
+	case ReasonBadConfig:
+		return "bad config"
 	}
 	return "unknown"
 }
@@ -48,6 +54,12 @@ func Reject(reason Reason, format string, args ...any) error {
 // should name the field, e.g. InvalidField("content", "content is required").
 func InvalidField(field, format string, args ...any) error {
 	return &RejectError{Reason: ReasonInvalidPayload, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// BadConfig refuses a request, or a send, because the configuration the hub
+// passed cannot be used. Say which setting, never its value.
+func BadConfig(format string, args ...any) error {
+	return &RejectError{Reason: ReasonBadConfig, Message: fmt.Sprintf(format, args...)}
 }
 
 // ProviderError is a failure reported by the provider a plugin talks to, as

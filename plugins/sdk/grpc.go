@@ -88,7 +88,12 @@ func (s *grpcServer) Send(ctx context.Context, in *proto.SendRequest) (*proto.Se
 		AllowPrivate:     in.AllowPrivateAddresses,
 	})
 	var perr *ProviderError
-	if errors.As(err, &perr) {
+	var rej *RejectError
+	if errors.As(err, &rej) && rej.Reason == ReasonBadConfig {
+		// Sending again with the same settings would fail the same way.
+		perr = &ProviderError{Message: rej.Message}
+	}
+	if perr != nil || errors.As(err, &perr) {
 		return &proto.SendResponse{ProviderError: &proto.ProviderError{
 			StatusCode:   int32(perr.StatusCode),
 			Retryable:    perr.Retryable,

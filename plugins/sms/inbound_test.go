@@ -413,9 +413,11 @@ func TestHandleInboundConfig(t *testing.T) {
 			req := signedRequest(t, testHookURL, form, testAuthToken)
 			req.Config = []byte(tt.config)
 			_, err := client.HandleInbound(t.Context(), req)
+			// Settings the plugin cannot use are refused as such: trying the
+			// request again later would fail the same way.
 			var rej *sdk.RejectError
-			if err == nil || errors.As(err, &rej) {
-				t.Fatalf("err = %v, want a plugin failure", err)
+			if !errors.As(err, &rej) || rej.Reason != sdk.ReasonBadConfig {
+				t.Fatalf("err = %v, want a refusal for bad settings", err)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want it to say %q", err, tt.want)

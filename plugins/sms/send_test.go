@@ -209,8 +209,9 @@ func TestSendConfig(t *testing.T) {
 		`{"accountSid":"AC","authToken":"` + tw.AuthToken() + `","baseUrl":"` + tw.URL() + `"}`,
 	} {
 		_, err := client.Send(t.Context(), &sdk.SendRequest{Config: []byte(config), To: "+1", From: "+2", Content: "hi", AllowPrivate: true})
-		if err == nil || !strings.Contains(err.Error(), "connection settings") {
-			t.Errorf("config %s: err = %v, want a settings error", config, err)
+		var pe *sdk.ProviderError
+		if !errors.As(err, &pe) || pe.Retryable || !strings.Contains(err.Error(), "connection settings") {
+			t.Errorf("config %s: err = %v, want a permanent settings error", config, err)
 		} else if leaksSecret(err.Error(), tw.AccountSID(), tw.AuthToken()) {
 			t.Errorf("error %q shows the auth token", err)
 		}

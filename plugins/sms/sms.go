@@ -198,7 +198,7 @@ func (c *config) redact(s string) string {
 func (*SMS) HandleInbound(_ context.Context, req *sdk.InboundRequest) (*sdk.InboundResult, error) {
 	cfg, err := parseConfig(req.Config)
 	if err != nil {
-		return nil, err
+		return nil, sdk.BadConfig("%v", err)
 	}
 	form, err := verify(req, cfg.AuthToken)
 	if err != nil {
@@ -437,7 +437,7 @@ func field(form url.Values, name string, max int, required bool) (string, error)
 func (s *SMS) Send(ctx context.Context, req *sdk.SendRequest) (*sdk.SendResult, error) {
 	cfg, err := parseConfig(req.Config)
 	if err != nil {
-		return nil, err
+		return nil, sdk.BadConfig("%v", err)
 	}
 	switch {
 	case strings.TrimSpace(req.To) == "":

@@ -68,7 +68,7 @@ type sendAnswer struct {
 func (w *WhatsApp) Send(ctx context.Context, req *sdk.SendRequest) (*sdk.SendResult, error) {
 	cfg, err := parseConfig(req.Config)
 	if err != nil {
-		return nil, err
+		return nil, sdk.BadConfig("%v", err)
 	}
 	msg, err := outgoing(req)
 	if err != nil {

@@ -57,7 +57,7 @@ func (*WhatsApp) Info() sdk.Info {
 func (w *WhatsApp) HandleInbound(ctx context.Context, req *sdk.InboundRequest) (*sdk.InboundResult, error) {
 	cfg, err := parseConfig(req.Config)
 	if err != nil {
-		return nil, err
+		return nil, sdk.BadConfig("%v", err)
 	}
 	switch req.Method {
 	case http.MethodGet:

@@ -106,19 +106,22 @@ func TestParseConfigDefaultsAndErrors(t *testing.T) {
 	}
 }
 
-func TestBadConfigIsAPluginFailure(t *testing.T) {
+// TestBadConfigIsRefused: settings the plugin cannot use refuse the
+// request and fail the send for good: trying again would fail the same way.
+func TestBadConfigIsRefused(t *testing.T) {
 	e := newEnv(t)
 	bad := json.RawMessage(`{"phoneNumberId":"x","accessToken":"` + e.opts.AccessToken + `"}`)
 	body := notificationBody(t, e.opts.PhoneNumberID, textValue("15551234567", "Ann", "wamid.1", "hi"))
 	_, err := e.postWith(t, body, fakeprovider.CloudAPISignature(e.opts.AppSecret, body), bad, true)
 	var rej *sdk.RejectError
-	if err == nil || errors.As(err, &rej) {
-		t.Fatalf("err = %v, want a plugin failure", err)
+	if !errors.As(err, &rej) || rej.Reason != sdk.ReasonBadConfig {
+		t.Fatalf("err = %v, want a refusal for bad settings", err)
 	}
 	e.noSecrets(t, err.Error())
 	_, err = e.send(t, sdk.SendRequest{Config: bad, To: "15551234567", Content: "hi"})
-	if err == nil {
-		t.Fatal("send with bad settings succeeded")
+	var pe *sdk.ProviderError
+	if !errors.As(err, &pe) || pe.Retryable {
+		t.Fatalf("send with bad settings: %v, want a permanent failure", err)
 	}
 	e.noSecrets(t, err.Error())
 }
