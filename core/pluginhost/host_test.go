@@ -448,8 +448,8 @@ func TestManifestRefusals(t *testing.T) {
 // speak is refused with a message naming both sides' versions.
 func TestProtocolNegotiation(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"oldplugin", "futureplugin"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "./testdata/"+name)
+	for name, flags := range map[string]string{"oldplugin": "-X main.protocol=1 -X main.kind=legacy", "futureplugin": "-X main.protocol=9 -X main.kind=future"} {
+		cmd := exec.Command("go", "build", "-ldflags", flags, "-o", filepath.Join(dir, name), "./testdata/versioned")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("build %s: %v\n%s", name, err, out)
 		}
