@@ -40,23 +40,33 @@ func buildExample(t *testing.T, dir string) string {
 	return bin
 }
 
-// fakeBotAPI records sendMessage calls as Telegram's Bot API would take them.
+// fakeBotAPI takes setWebhook and sendMessage calls as Telegram's Bot API
+// would for one bot token, and records them.
 type fakeBotAPI struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	sent []map[string]any
+	srv     *httptest.Server
+	mu      sync.Mutex
+	sent    []map[string]any
+	webhook map[string]any
 }
 
 func newFakeBotAPI(t *testing.T, token string) *fakeBotAPI {
 	f := &fakeBotAPI{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/bot"+token+"/sendMessage" {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		switch r.URL.Path {
+		case "/bot" + token + "/setWebhook":
+			f.mu.Lock()
+			f.webhook = body
+			f.mu.Unlock()
+			io.WriteString(w, `{"ok":true,"result":true,"description":"Webhook was set"}`)
+			return
+		case "/bot" + token + "/sendMessage":
+		default:
 			w.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(w, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
 			return
 		}
-		var body map[string]any
-		json.NewDecoder(r.Body).Decode(&body)
 		f.mu.Lock()
 		f.sent = append(f.sent, body)
 		n := len(f.sent)
@@ -75,9 +85,12 @@ func (f *fakeBotAPI) messages() []map[string]any {
 
 // TestExampleThirdPartyPlugin: the example channel, built from its own
 // module against the public SDK, is discovered, verified and used end to
-// end: an update from the (fake) Bot API opens a chat delivered to the
-// client's webhook, and the response API's answer reaches the Bot API.
-// Altered, it is refused.
+// end: its own check refuses a malformed token when the connection is
+// saved; starting the integration registers the connection's inbound URL
+// as the bot's webhook, and keeps a connection whose token the Bot API
+// refuses inactive; an update from the (fake) Bot API opens a chat
+// delivered to the client's webhook, and the response API's answer
+// reaches the Bot API. Altered, it is refused.
 func TestExampleThirdPartyPlugin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
@@ -94,13 +107,41 @@ func TestExampleThirdPartyPlugin(t *testing.T) {
 		if conn.Status != http.StatusCreated {
 			t.Fatalf("connection: %d %s", conn.Status, conn.Body)
 		}
-		in := h.CreateIntegration(map[string]any{"name": "tg desk", "kind": "custom", "outboundUrl": rc.URL + "/hook", "connections": []string{"tg"}})
-		if r := h.Admin("POST", "/api/integrations/"+in.ID+"/start", nil); r.Status != http.StatusOK {
-			t.Fatalf("start: %d %s", r.Status, r.Body)
+		malformed := h.Admin("POST", "/api/connections", map[string]any{"code": "tg-typo", "channel": "TELEGRAM", "sender": "TypoBot",
+			"provider": map[string]any{"botToken": "example-bot-token", "secretToken": secret, "baseUrl": api.srv.URL}})
+		if malformed.Status != http.StatusUnprocessableEntity || !strings.Contains(string(malformed.Body), "provider.botToken") ||
+			strings.Contains(string(malformed.Body), "example-bot-token") {
+			t.Errorf("a malformed token: %d %s", malformed.Status, malformed.Body)
+		}
+		if r := h.Admin("POST", "/api/connections", map[string]any{"code": "tg-old", "channel": "TELEGRAM", "sender": "OldBot",
+			"provider": map[string]any{"botToken": "888:revoked-token", "secretToken": secret, "baseUrl": api.srv.URL}}); r.Status != http.StatusCreated {
+			t.Fatalf("connection: %d %s", r.Status, r.Body)
+		}
+		in := h.CreateIntegration(map[string]any{"name": "tg desk", "kind": "custom", "outboundUrl": rc.URL + "/hook", "connections": []string{"tg", "tg-old"}})
+		start := h.Admin("POST", "/api/integrations/"+in.ID+"/start", nil)
+		if start.Status != http.StatusOK {
+			t.Fatalf("start: %d %s", start.Status, start.Body)
+		}
+		var started struct {
+			Connections []struct{ Code, Status, Error string }
+		}
+		start.JSON(t, &started)
+		states := map[string]string{}
+		for _, c := range started.Connections {
+			states[c.Code] = c.Status + " " + c.Error
+		}
+		if states["tg"] != "active " || !strings.HasPrefix(states["tg-old"], "inactive") || !strings.Contains(states["tg-old"], "does not know this bot token") {
+			t.Errorf("connection states after start: %q", states)
 		}
 		inbound := conn.Map(t)["inboundUrl"].(string)
 		if !strings.Contains(inbound, "/api/webhooks/telegram/") {
 			t.Fatalf("inboundUrl %s", inbound)
+		}
+		api.mu.Lock()
+		hook := api.webhook
+		api.mu.Unlock()
+		if hook["url"] != inbound || hook["secret_token"] != secret {
+			t.Errorf("the bot's webhook was set to %v, want %s", hook, inbound)
 		}
 		post := func(header string) int {
 			req, _ := http.NewRequest("POST", inbound, strings.NewReader(`{"update_id":1,"message":{"message_id":7,"date":1700000000,

@@ -88,3 +88,23 @@ func CampaignGuard(q store.CampaignQueries, c *domain.Campaign) (string, error) 
 	}
 	return "", nil
 }
+
+// Refusing returns rules that refuse the connections in refused (by id,
+// with the reason) and apply rules to the others: how a plugin's refusal
+// to activate a connection, learnt before the start's transaction, is
+// applied inside it.
+func Refusing(rules store.ActivationRules, refused map[string]string) store.ActivationRules {
+	return refusing{rules: rules, refused: refused}
+}
+
+type refusing struct {
+	rules   store.ActivationRules
+	refused map[string]string
+}
+
+func (r refusing) Refuse(ctx context.Context, q store.ActivationQueries, conn *domain.Connection) (string, error) {
+	if reason, ok := r.refused[conn.ID]; ok {
+		return reason, nil
+	}
+	return r.rules.Refuse(ctx, q, conn)
+}

@@ -69,7 +69,7 @@ func NewGuard(allowPrivate bool) *Guard {
 }
 
 // AllowsPrivate reports whether the guard lets every address through.
-func (g *Guard) AllowsPrivate() bool { return g.allowPrivate }
+func (g *Guard) AllowsPrivate() bool { return g != nil && g.allowPrivate }
 
 // RefreshLocalAddrs reads the host's interface addresses again. On failure
 // the addresses read before stay in force.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -14,7 +15,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/switchboardhq/switchboard/core/domain"
-	"github.com/switchboardhq/switchboard/core/pluginhost"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
@@ -148,7 +148,7 @@ func (s *Server) createConnection(c *gin.Context) {
 			return
 		}
 	}
-	provider, err := s.validProvider(info.Kind, req.Provider)
+	provider, err := s.validProvider(c.Request.Context(), info.Kind, req.Provider)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -167,21 +167,12 @@ func (s *Server) createConnection(c *gin.Context) {
 	c.JSON(http.StatusCreated, s.connectionJSON(c.Request, conn))
 }
 
-// validProvider checks provider settings against the channel plugin's
-// schema, and a baseUrl against the address policy deliveries follow.
-func (s *Server) validProvider(kind string, raw json.RawMessage) ([]byte, error) {
+// validProvider checks provider settings: no control characters, a
+// baseUrl the address policy of deliveries allows, then the channel
+// plugin's schema and the plugin's own check.
+func (s *Server) validProvider(ctx context.Context, kind string, raw json.RawMessage) ([]byte, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, errInvalid("provider is required: the provider account's settings")
-	}
-	if err := s.Plugins.ValidateConfig(kind, raw); err != nil {
-		var ce *pluginhost.ConfigError
-		if errors.As(err, &ce) {
-			if ce.Field == "" {
-				return nil, errInvalid("provider %s", ce.Message)
-			}
-			return nil, errInvalid("provider.%s", ce.Error())
-		}
-		return nil, err
 	}
 	var settings map[string]any
 	if err := json.Unmarshal(raw, &settings); err != nil {
@@ -201,6 +192,9 @@ func (s *Server) validProvider(kind string, raw json.RawMessage) ([]byte, error)
 		if err := s.Targets.ValidateURL(base); err != nil {
 			return nil, errInvalid("provider.baseUrl: %v", err)
 		}
+	}
+	if err := s.Plugins.ValidateConfig(ctx, kind, raw); err != nil {
+		return nil, configRefusal("provider", kind, err)
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, raw); err != nil {

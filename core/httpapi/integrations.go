@@ -5,18 +5,23 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/switchboardhq/switchboard/core/activation"
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/delivery"
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/pluginhost"
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 	"github.com/switchboardhq/switchboard/scripts"
 )
 
@@ -221,7 +226,7 @@ func (s *Server) createIntegration(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	cfg, err := s.validConfig(*req.Kind, req.Config)
+	cfg, err := s.validConfig(c.Request.Context(), *req.Kind, req.Config)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -341,7 +346,7 @@ func (s *Server) updateIntegration(c *gin.Context) {
 		u.Connections = &codes
 	}
 	if req.Config != nil {
-		cfg, err := s.validConfig(current.Kind, req.Config)
+		cfg, err := s.validConfig(c.Request.Context(), current.Kind, req.Config)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -430,7 +435,11 @@ func (s *Server) rotateSigningSecret(c *gin.Context) {
 // integration stays inactive.
 func (s *Server) startIntegration(c *gin.Context) {
 	ctx := c.Request.Context()
-	in, states, err := s.Store.StartIntegration(ctx, workspace(c), c.Param("id"), s.Activation)
+	rules := s.Activation
+	if refused := s.activateWithPlugins(c, c.Param("id")); len(refused) > 0 {
+		rules = activation.Refusing(rules, refused)
+	}
+	in, states, err := s.Store.StartIntegration(ctx, workspace(c), c.Param("id"), rules)
 	if err != nil && !errors.Is(err, store.ErrNoneActivated) {
 		s.fail(c, notFoundAs(err, "integration"))
 		return
@@ -450,6 +459,73 @@ func (s *Server) startIntegration(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// activateWithPlugins asks the plugin of each connection the integration
+// uses to prepare its provider (see sdk.Activator), a few at a time, before
+// the start's transaction: a plugin may call its provider, which must not
+// hold the transaction open. It returns why connections were refused, by
+// connection id.
+func (s *Server) activateWithPlugins(c *gin.Context, id string) map[string]string {
+	ctx := c.Request.Context()
+	in, err := s.Store.Integration(ctx, workspace(c), id)
+	if err != nil {
+		return nil // the start reports it
+	}
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		refused = map[string]string{}
+		slots   = make(chan struct{}, 4)
+	)
+	for _, code := range in.Connections {
+		conn, err := s.Store.ConnectionByCode(ctx, in.WorkspaceID, code)
+		if err != nil {
+			continue // the start names a missing connection
+		}
+		info, ok := s.Plugins.ByChannel(conn.Channel)
+		if !ok {
+			continue // the rules name the missing plugin
+		}
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			err := s.Plugins.Activate(ctx, info.Kind, &sdk.ActivateRequest{
+				ConnectionID: conn.ID,
+				Config:       conn.Provider,
+				InboundURL:   s.baseURL(c.Request) + "/api/webhooks/" + url.PathEscape(info.Kind) + "/" + conn.ID,
+				AllowPrivate: s.Targets.AllowsPrivate(),
+			})
+			if err == nil {
+				return
+			}
+			reason := s.activationRefusal(info.Kind, conn.Code, err)
+			mu.Lock()
+			refused[conn.ID] = reason
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return refused
+}
+
+// activationRefusal words why a plugin did not activate a connection.
+func (s *Server) activationRefusal(kind, code string, err error) string {
+	var ce *pluginhost.ConfigError
+	var pe *sdk.ProviderError
+	switch {
+	case errors.As(err, &ce) && ce.Field != "":
+		return "provider." + ce.Error()
+	case errors.As(err, &ce):
+		return ce.Message
+	case errors.As(err, &pe):
+		return "the provider did not accept the connection: " + pe.Error()
+	case errors.Is(err, pluginhost.ErrUnavailable):
+		return fmt.Sprintf("the %s plugin is not running; start the integration again shortly", kind)
+	}
+	s.Log.Warn("plugin failed to activate a connection", "kind", kind, "connection", code, "err", err)
+	return fmt.Sprintf("the %s plugin failed to activate the connection", kind)
 }
 
 // stopIntegration makes an integration inactive and releases its senders;
@@ -513,23 +589,37 @@ func (s *Server) validConnections(ctx context.Context, workspaceID string, codes
 	return out, nil
 }
 
-// validConfig checks a kind's settings against its plugin's schema.
-func (s *Server) validConfig(kind string, raw json.RawMessage) ([]byte, error) {
+// validConfig checks a kind's settings against its plugin's schema, and
+// with the plugin's own check.
+func (s *Server) validConfig(ctx context.Context, kind string, raw json.RawMessage) ([]byte, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		raw = json.RawMessage(`{}`)
 	}
-	if err := s.Plugins.ValidateConfig(kind, raw); err != nil {
-		var ce *pluginhost.ConfigError
-		if errors.As(err, &ce) {
-			return nil, errInvalid("config.%s", ce.Error())
-		}
-		return nil, err
+	if err := s.Plugins.ValidateConfig(ctx, kind, raw); err != nil {
+		return nil, configRefusal("config", kind, err)
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, raw); err != nil {
 		return nil, errInvalid("config: not valid JSON")
 	}
 	return compact.Bytes(), nil
+}
+
+// configRefusal words a failed check of the settings under field: a
+// refusal names the setting (422); a plugin that had to be asked and could
+// not be is a 503.
+func configRefusal(field, kind string, err error) error {
+	var ce *pluginhost.ConfigError
+	switch {
+	case errors.As(err, &ce) && ce.Field == "":
+		return errInvalid("%s: %s", field, ce.Message)
+	case errors.As(err, &ce):
+		return errInvalid("%s.%s", field, ce.Error())
+	case errors.Is(err, pluginhost.ErrUnavailable):
+		return &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable",
+			Message: fmt.Sprintf("the %s plugin, which checks these settings, is not running; try again shortly", kind)}
+	}
+	return fmt.Errorf("check %s settings: %w", kind, err)
 }
 
 // forgetIntegration drops every cached copy of an integration after a change.

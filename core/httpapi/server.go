@@ -30,7 +30,8 @@ type Plugins interface {
 	Plugins() []pluginhost.Plugin
 	Info(kind string) (sdk.Info, bool)
 	ByChannel(channel string) (sdk.Info, bool)
-	ValidateConfig(kind string, cfg []byte) error
+	ValidateConfig(ctx context.Context, kind string, cfg []byte) error
+	Activate(ctx context.Context, kind string, req *sdk.ActivateRequest) error
 }
 
 // Deps are the services the API calls.

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboardhq/switchboard/plugins/host"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
@@ -14,7 +15,7 @@ const maxPluginBatch = 64
 // batchHandler is a channel that takes several requests in one call; the
 // hub's plugin clients are.
 type batchHandler interface {
-	HandleInboundBatch(ctx context.Context, reqs []*sdk.InboundRequest) []sdk.InboundOutcome
+	HandleInboundBatch(ctx context.Context, reqs []*sdk.InboundRequest) []host.Outcome
 }
 
 // pluginBatcher coalesces concurrent calls to one kind's plugin: a request
@@ -33,7 +34,7 @@ type pluginBatcher struct {
 
 type pluginCall struct {
 	req  *sdk.InboundRequest
-	done chan sdk.InboundOutcome
+	done chan host.Outcome
 }
 
 func newPluginBatcher(kind string, p Plugins, timeout time.Duration) *pluginBatcher {
@@ -48,11 +49,11 @@ func newPluginBatcher(kind string, p Plugins, timeout time.Duration) *pluginBatc
 
 // call sends one request and waits for its outcome.
 func (b *pluginBatcher) call(req *sdk.InboundRequest) (*sdk.InboundResult, error) {
-	c := &pluginCall{req: req, done: make(chan sdk.InboundOutcome, 1)}
+	c := &pluginCall{req: req, done: make(chan host.Outcome, 1)}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
-		return nil, sdk.ErrPluginUnavailable
+		return nil, host.ErrUnavailable
 	}
 	b.in <- c
 	b.mu.RUnlock()
@@ -98,10 +99,10 @@ func (b *pluginBatcher) loop() {
 	}
 }
 
-func (b *pluginBatcher) send(reqs []*sdk.InboundRequest) []sdk.InboundOutcome {
+func (b *pluginBatcher) send(reqs []*sdk.InboundRequest) []host.Outcome {
 	ch, err := b.plugins.Channel(b.kind)
 	if err != nil {
-		out := make([]sdk.InboundOutcome, len(reqs))
+		out := make([]host.Outcome, len(reqs))
 		for i := range out {
 			out[i].Err = err
 		}
@@ -112,7 +113,7 @@ func (b *pluginBatcher) send(reqs []*sdk.InboundRequest) []sdk.InboundOutcome {
 	if bh, ok := ch.(batchHandler); ok {
 		return bh.HandleInboundBatch(ctx, reqs)
 	}
-	out := make([]sdk.InboundOutcome, len(reqs))
+	out := make([]host.Outcome, len(reqs))
 	for i, r := range reqs {
 		out[i].Result, out[i].Err = ch.HandleInbound(ctx, r)
 	}

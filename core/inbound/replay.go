@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/plugins/host"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
@@ -38,7 +39,7 @@ func (s *Service) Replay(ctx context.Context, kind string) error {
 		leftover := false
 		for _, k := range kept {
 			more, err := s.replayOne(ctx, k)
-			if errors.Is(err, sdk.ErrPluginUnavailable) {
+			if errors.Is(err, host.ErrUnavailable) {
 				// Down again: record what was done; the next start resumes.
 				if len(items) > 0 {
 					_, err := s.store.Ingest(ctx, items, s.writer.Recorder())
@@ -95,7 +96,7 @@ func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.I
 		it := base
 		it.Status, it.Error, it.InboxID = rejectionStatus(rej), rej.Message, k.ID
 		return []store.IngestItem{it}, nil
-	case errors.Is(err, sdk.ErrPluginUnavailable):
+	case errors.Is(err, host.ErrUnavailable):
 		return nil, err
 	case err != nil:
 		if k.Attempts+1 >= maxReplayAttempts {
@@ -151,7 +152,7 @@ func (s *Service) replayConnection(ctx context.Context, k store.KeptRequest) ([]
 	switch {
 	case errors.As(err, &rej):
 		return finish(s.logItems(ctx, t, base, rejectionStatus(rej), rej.Message))
-	case errors.Is(err, sdk.ErrPluginUnavailable):
+	case errors.Is(err, host.ErrUnavailable):
 		return nil, err
 	case err != nil:
 		if k.Attempts+1 >= maxReplayAttempts {

@@ -13,21 +13,26 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
+	"github.com/switchboardhq/switchboard/plugins/host"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
 // Errors the host returns.
 var (
 	ErrUnknownKind = errors.New("no plugin handles this kind")
-	ErrUnavailable = sdk.ErrPluginUnavailable
+	ErrUnavailable = host.ErrUnavailable
 )
 
 // Plugin is what the host reports about one plugin.
@@ -69,7 +74,7 @@ type proc struct {
 	info     sdk.Info
 	schema   *Schema
 	client   *plugin.Client
-	channel  *sdk.Client
+	channel  *host.Client
 	pid      int
 	running  bool
 	restarts int
@@ -206,8 +211,8 @@ func (h *Host) start(ctx context.Context, path string, m *Manifest) (*proc, erro
 	cmd := command(path)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		SecureConfig:     secure,
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.HostVersionedPlugins(),
+		HandshakeConfig:  host.Handshake,
+		VersionedPlugins: host.PluginSets(),
 		Cmd:              cmd,
 		// The plugin gets a minimal environment of its own, never the
 		// hub's: its database URL, tokens and keys stay in the hub.
@@ -226,17 +231,12 @@ func (h *Host) start(ctx context.Context, path string, m *Manifest) (*proc, erro
 	if err != nil {
 		killGroup(cmd)
 		client.Kill()
-		return nil, fmt.Errorf("start %s: %w", path, err)
+		return nil, fmt.Errorf("start %s: %w", path, protocolError(err))
 	}
-	raw, err := rpc.Dispense(sdk.PluginName)
+	ch, err := host.Dispense(rpc)
 	if err != nil {
 		client.Kill()
 		return nil, fmt.Errorf("dispense %s: %w", path, err)
-	}
-	ch, ok := raw.(*sdk.Client)
-	if !ok {
-		client.Kill()
-		return nil, fmt.Errorf("%s: not a channel plugin", path)
 	}
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -358,16 +358,11 @@ func (h *Host) started(kind string) {
 
 // Channel returns the running plugin of a kind.
 func (h *Host) Channel(kind string) (sdk.Channel, error) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	p, ok := h.procs[kind]
-	if !ok {
-		return nil, fmt.Errorf("pluginhost: kind %q: %w", kind, ErrUnknownKind)
+	ch, err := h.running(kind)
+	if err != nil {
+		return nil, err
 	}
-	if !p.running || p.client.Exited() {
-		return nil, fmt.Errorf("pluginhost: kind %q: %w", kind, ErrUnavailable)
-	}
-	return p.channel, nil
+	return ch, nil
 }
 
 // Info returns what the plugin of a kind declared.
@@ -418,16 +413,123 @@ func (h *Host) Channels() []string {
 	return out
 }
 
+// CheckTimeout bounds a plugin's check of settings and its activation of a
+// connection, which may call the provider.
+const CheckTimeout = 10 * time.Second
+
 // ValidateConfig checks configuration against the schema the kind's plugin
-// declared; it returns a *ConfigError naming the field at fault.
-func (h *Host) ValidateConfig(kind string, cfg []byte) error {
+// declared, then, if the plugin checks settings itself, asks it. A refusal
+// is a *ConfigError naming the field at fault; an error wrapping
+// ErrUnavailable means the plugin had to be asked and could not be.
+func (h *Host) ValidateConfig(ctx context.Context, kind string, cfg []byte) error {
 	h.mu.RLock()
 	p, ok := h.procs[kind]
+	var schema *Schema
+	var checks bool
+	if ok {
+		schema, checks = p.schema, p.channel.ChecksConfig()
+	}
 	h.mu.RUnlock()
 	if !ok {
 		return fmt.Errorf("pluginhost: kind %q: %w", kind, ErrUnknownKind)
 	}
-	return p.schema.Validate(cfg)
+	if err := schema.Validate(cfg); err != nil {
+		return err
+	}
+	if !checks {
+		return nil
+	}
+	ch, err := h.running(kind)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
+	return refusal(kind, ch.CheckConfig(ctx, cfg))
+}
+
+// Activate asks the plugin of a kind to prepare its provider for a
+// connection, if it declared that it does. A refusal of the settings is a
+// *ConfigError; a provider's failure a *sdk.ProviderError.
+func (h *Host) Activate(ctx context.Context, kind string, req *sdk.ActivateRequest) error {
+	ch, err := h.running(kind)
+	if err != nil {
+		return err
+	}
+	if !ch.Activates() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
+	return refusal(kind, ch.Activate(ctx, req))
+}
+
+// running returns the client of a running plugin.
+func (h *Host) running(kind string) (*host.Client, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	p, ok := h.procs[kind]
+	if !ok {
+		return nil, fmt.Errorf("pluginhost: kind %q: %w", kind, ErrUnknownKind)
+	}
+	if !p.running || p.client.Exited() {
+		return nil, fmt.Errorf("pluginhost: kind %q: %w", kind, ErrUnavailable)
+	}
+	return p.channel, nil
+}
+
+// pluginVersion finds the plugin's version in go-plugin's refusal.
+var pluginVersion = regexp.MustCompile(`incompatible API version.*Plugin version: (\d+)`)
+
+// protocolError words go-plugin's refusal of a plugin's protocol version,
+// which lists the hub's versions in random order, with both sides'
+// versions in order.
+func protocolError(err error) error {
+	m := pluginVersion.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	hub := make([]string, len(host.SupportedProtocols))
+	for i, v := range host.SupportedProtocols {
+		hub[i] = strconv.Itoa(v)
+	}
+	return fmt.Errorf("the plugin speaks protocol version %s and this hub speaks versions %s: build the plugin against an SDK of one of those",
+		m[1], strings.Join(hub, ", "))
+}
+
+// refusal turns a plugin's refusal of settings into a *ConfigError, and
+// makes a provider's error safe to show: one line, bounded.
+func refusal(kind string, err error) error {
+	var rej *sdk.RejectError
+	var pe *sdk.ProviderError
+	if errors.As(err, &pe) {
+		safe := *pe
+		safe.Message = safeText(pe.Message, 500)
+		return &safe
+	}
+	if !errors.As(err, &rej) {
+		return err
+	}
+	return &ConfigError{Field: safeText(rej.Field, 200), Message: "the " + kind + " plugin refused it: " + safeText(rej.Message, 500)}
+}
+
+// safeText is a plugin's text made fit for an API answer or an event: valid
+// UTF-8 on one line, at most n bytes.
+func safeText(v string, n int) string {
+	v = strings.ToValidUTF8(v, "\uFFFD")
+	v = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, v)
+	if len(v) <= n {
+		return v
+	}
+	for n > 0 && !utf8.RuneStart(v[n]) {
+		n--
+	}
+	return v[:n] + "…"
 }
 
 // Known reports whether some plugin declared this kind.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -23,7 +24,11 @@ const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 // Telegram is the channel.
 type Telegram struct{}
 
-var _ sdk.Channel = (*Telegram)(nil)
+var (
+	_ sdk.Channel       = (*Telegram)(nil)
+	_ sdk.ConfigChecker = (*Telegram)(nil)
+	_ sdk.Activator     = (*Telegram)(nil)
+)
 
 // Info declares the channel and the settings a connection needs.
 func (*Telegram) Info() sdk.Info {
@@ -140,29 +145,77 @@ func (*Telegram) Send(ctx context.Context, req *sdk.SendRequest) (*sdk.SendResul
 	if err != nil {
 		return nil, &sdk.ProviderError{Message: fmt.Sprintf("telegram: chat id %q is not a number", req.To)}
 	}
-	body, _ := json.Marshal(map[string]any{"chat_id": chatID, "text": req.Content})
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.BaseURL+"/bot"+cfg.BotToken+"/sendMessage", bytes.NewReader(body))
+	var sent struct {
+		MessageID int64 `json:"message_id"`
+	}
+	if err := call(ctx, cfg, "sendMessage", map[string]any{"chat_id": chatID, "text": req.Content}, req.AllowPrivate, &sent); err != nil {
+		return nil, err
+	}
+	return &sdk.SendResult{ExternalID: strconv.FormatInt(chatID, 10) + ":" + strconv.FormatInt(sent.MessageID, 10)}, nil
+}
+
+// tokenShape is a bot token as @BotFather gives it: the bot's id, a colon,
+// and its key.
+var tokenShape = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{1,200}$`)
+
+// CheckConfig checks what the schema cannot: the bot token's shape.
+func (*Telegram) CheckConfig(_ context.Context, raw json.RawMessage) error {
+	cfg, err := parseConfig(raw)
 	if err != nil {
-		return nil, &sdk.ProviderError{Message: "telegram: bad baseUrl"}
+		return sdk.BadConfig("%v", err)
+	}
+	if !tokenShape.MatchString(cfg.BotToken) {
+		return sdk.BadSetting("botToken", "not a bot token: the bot's numeric id, a colon, then its key, as @BotFather gives it")
+	}
+	return nil
+}
+
+// Activate registers the connection's inbound URL as the bot's webhook,
+// with the secret token Telegram then sends with every update. Setting the
+// same webhook again is harmless, as the hub may.
+func (*Telegram) Activate(ctx context.Context, req *sdk.ActivateRequest) error {
+	cfg, err := parseConfig(req.Config)
+	if err != nil {
+		return sdk.BadConfig("%v", err)
+	}
+	hook := map[string]any{"url": req.InboundURL, "secret_token": cfg.SecretToken, "allowed_updates": []string{"message"}}
+	err = call(ctx, cfg, "setWebhook", hook, req.AllowPrivate, nil)
+	var pe *sdk.ProviderError
+	if errors.As(err, &pe) && (pe.StatusCode == http.StatusUnauthorized || pe.StatusCode == http.StatusNotFound) {
+		// The Bot API answers an unknown token with 401 or 404.
+		return sdk.BadSetting("botToken", "Telegram does not know this bot token")
+	}
+	return err
+}
+
+// call calls a Bot API method and decodes its result into out.
+func call(ctx context.Context, cfg config, method string, payload any, allowPrivate bool, out any) error {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.BaseURL+"/bot"+cfg.BotToken+"/"+method, bytes.NewReader(body))
+	if err != nil {
+		return &sdk.ProviderError{Message: "telegram: bad baseUrl"}
 	}
 	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := sdk.ProviderClient(req.AllowPrivate).Do(hreq)
+	resp, err := sdk.ProviderClient(allowPrivate).Do(hreq)
 	if err != nil {
 		// The bot token is in the URL: never pass the client's error on as is.
-		return nil, &sdk.ProviderError{Retryable: !errors.Is(err, sdk.ErrPrivateAddress), Message: "telegram: the Bot API could not be reached"}
+		return &sdk.ProviderError{Retryable: !errors.Is(err, sdk.ErrPrivateAddress), Message: "telegram: the Bot API could not be reached"}
 	}
 	defer resp.Body.Close()
-	answer := sdk.ReadProviderBody(resp.Body, 64<<10)
-	var out struct {
-		OK          bool   `json:"ok"`
-		Description string `json:"description"`
-		Result      struct {
-			MessageID int64 `json:"message_id"`
-		} `json:"result"`
+	var answer struct {
+		OK          bool            `json:"ok"`
+		Description string          `json:"description"`
+		Result      json.RawMessage `json:"result"`
 	}
-	json.Unmarshal(answer, &out)
-	if resp.StatusCode >= 300 || !out.OK {
-		return nil, sdk.ProviderResponseError(resp, out.Description)
+	json.Unmarshal(sdk.ReadProviderBody(resp.Body, 64<<10), &answer)
+	if resp.StatusCode >= 300 || !answer.OK {
+		return sdk.ProviderResponseError(resp, answer.Description)
 	}
-	return &sdk.SendResult{ExternalID: strconv.FormatInt(chatID, 10) + ":" + strconv.FormatInt(out.Result.MessageID, 10)}, nil
+	if out != nil {
+		json.Unmarshal(answer.Result, out)
+	}
+	return nil
 }

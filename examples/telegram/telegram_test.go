@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -58,5 +59,45 @@ func TestSend(t *testing.T) {
 	_, err = h.Send(&sdk.SendRequest{To: "43", Content: "x"})
 	if err == nil || !strings.Contains(err.Error(), "chat not found") || strings.Contains(err.Error(), "bot-token-secret") {
 		t.Errorf("a refusal: %v", err)
+	}
+}
+
+func TestCheckConfig(t *testing.T) {
+	h := host(t)
+	if err := h.CheckConfig(map[string]any{"botToken": "123:abc_DEF-9", "secretToken": "s"}); err != nil {
+		t.Errorf("a good token refused: %v", err)
+	}
+	err := h.CheckConfig(map[string]any{"botToken": "not-a-token", "secretToken": "s"})
+	var rej *sdk.RejectError
+	if !errors.As(err, &rej) || rej.Reason != sdk.ReasonBadConfig || rej.Field != "botToken" || strings.Contains(rej.Message, "not-a-token") {
+		t.Errorf("a malformed token: %#v", err)
+	}
+}
+
+func TestActivate(t *testing.T) {
+	h := host(t)
+	h.Provider.Respond(http.StatusOK, `{"ok":true,"result":true,"description":"Webhook was set"}`)
+	if err := h.Activate(); err != nil {
+		t.Fatalf("activate: %v", err)
+	}
+	calls := h.Provider.Calls()
+	var hook struct {
+		URL         string `json:"url"`
+		SecretToken string `json:"secret_token"`
+	}
+	json.Unmarshal(calls[0].Body, &hook)
+	if len(calls) != 1 || calls[0].Path != "/bot123:bot-token-secret/setWebhook" || hook.URL != h.URL || hook.SecretToken != "hook-secret" {
+		t.Errorf("provider got %d calls, first %s %s", len(calls), calls[0].Path, calls[0].Body)
+	}
+
+	h.Provider.Respond(http.StatusUnauthorized, `{"ok":false,"error_code":401,"description":"Unauthorized"}`)
+	var rej *sdk.RejectError
+	if err := h.Activate(); !errors.As(err, &rej) || rej.Field != "botToken" {
+		t.Errorf("an unknown token: %v", err)
+	}
+	h.Provider.Respond(http.StatusBadGateway, `{"ok":false,"description":"Bad Gateway"}`)
+	var pe *sdk.ProviderError
+	if err := h.Activate(); !errors.As(err, &pe) || !pe.Retryable || strings.Contains(pe.Error(), "bot-token-secret") {
+		t.Errorf("the Bot API failing: %v", err)
 	}
 }

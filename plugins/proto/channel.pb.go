@@ -79,7 +79,140 @@ func (x Rejection_Reason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Rejection_Reason.Descriptor instead.
 func (Rejection_Reason) EnumDescriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{8, 0}
+	return file_channel_proto_rawDescGZIP(), []int{10, 0}
+}
+
+type CheckConfigRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The integration's or connection's settings. They hold secrets.
+	Config []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	// Set when the settings are a connection's.
+	ConnectionId string `protobuf:"bytes,2,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	Activate     bool   `protobuf:"varint,3,opt,name=activate,proto3" json:"activate,omitempty"`
+	// Where the provider should send the connection's traffic (activate only).
+	InboundUrl            string `protobuf:"bytes,4,opt,name=inbound_url,json=inboundUrl,proto3" json:"inbound_url,omitempty"`
+	AllowPrivateAddresses bool   `protobuf:"varint,5,opt,name=allow_private_addresses,json=allowPrivateAddresses,proto3" json:"allow_private_addresses,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *CheckConfigRequest) Reset() {
+	*x = CheckConfigRequest{}
+	mi := &file_channel_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckConfigRequest) ProtoMessage() {}
+
+func (x *CheckConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_channel_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckConfigRequest.ProtoReflect.Descriptor instead.
+func (*CheckConfigRequest) Descriptor() ([]byte, []int) {
+	return file_channel_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *CheckConfigRequest) GetConfig() []byte {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *CheckConfigRequest) GetConnectionId() string {
+	if x != nil {
+		return x.ConnectionId
+	}
+	return ""
+}
+
+func (x *CheckConfigRequest) GetActivate() bool {
+	if x != nil {
+		return x.Activate
+	}
+	return false
+}
+
+func (x *CheckConfigRequest) GetInboundUrl() string {
+	if x != nil {
+		return x.InboundUrl
+	}
+	return ""
+}
+
+func (x *CheckConfigRequest) GetAllowPrivateAddresses() bool {
+	if x != nil {
+		return x.AllowPrivateAddresses
+	}
+	return false
+}
+
+type CheckConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set when the settings cannot be used (reason BAD_CONFIG).
+	Rejection *Rejection `protobuf:"bytes,1,opt,name=rejection,proto3" json:"rejection,omitempty"`
+	// Set when the provider refused or could not be reached.
+	ProviderError *ProviderError `protobuf:"bytes,2,opt,name=provider_error,json=providerError,proto3" json:"provider_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckConfigResponse) Reset() {
+	*x = CheckConfigResponse{}
+	mi := &file_channel_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckConfigResponse) ProtoMessage() {}
+
+func (x *CheckConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_channel_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckConfigResponse.ProtoReflect.Descriptor instead.
+func (*CheckConfigResponse) Descriptor() ([]byte, []int) {
+	return file_channel_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CheckConfigResponse) GetRejection() *Rejection {
+	if x != nil {
+		return x.Rejection
+	}
+	return nil
+}
+
+func (x *CheckConfigResponse) GetProviderError() *ProviderError {
+	if x != nil {
+		return x.ProviderError
+	}
+	return nil
 }
 
 type InboundBatchRequest struct {
@@ -91,7 +224,7 @@ type InboundBatchRequest struct {
 
 func (x *InboundBatchRequest) Reset() {
 	*x = InboundBatchRequest{}
-	mi := &file_channel_proto_msgTypes[0]
+	mi := &file_channel_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -103,7 +236,7 @@ func (x *InboundBatchRequest) String() string {
 func (*InboundBatchRequest) ProtoMessage() {}
 
 func (x *InboundBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[0]
+	mi := &file_channel_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -116,7 +249,7 @@ func (x *InboundBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundBatchRequest.ProtoReflect.Descriptor instead.
 func (*InboundBatchRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{0}
+	return file_channel_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *InboundBatchRequest) GetRequests() []*InboundRequest {
@@ -136,7 +269,7 @@ type InboundBatchResponse struct {
 
 func (x *InboundBatchResponse) Reset() {
 	*x = InboundBatchResponse{}
-	mi := &file_channel_proto_msgTypes[1]
+	mi := &file_channel_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -148,7 +281,7 @@ func (x *InboundBatchResponse) String() string {
 func (*InboundBatchResponse) ProtoMessage() {}
 
 func (x *InboundBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[1]
+	mi := &file_channel_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -161,7 +294,7 @@ func (x *InboundBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundBatchResponse.ProtoReflect.Descriptor instead.
 func (*InboundBatchResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{1}
+	return file_channel_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *InboundBatchResponse) GetResponses() []*InboundResponse {
@@ -179,7 +312,7 @@ type DescribeRequest struct {
 
 func (x *DescribeRequest) Reset() {
 	*x = DescribeRequest{}
-	mi := &file_channel_proto_msgTypes[2]
+	mi := &file_channel_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -191,7 +324,7 @@ func (x *DescribeRequest) String() string {
 func (*DescribeRequest) ProtoMessage() {}
 
 func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[2]
+	mi := &file_channel_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -204,7 +337,7 @@ func (x *DescribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeRequest.ProtoReflect.Descriptor instead.
 func (*DescribeRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{2}
+	return file_channel_proto_rawDescGZIP(), []int{4}
 }
 
 type DescribeResponse struct {
@@ -226,13 +359,18 @@ type DescribeResponse struct {
 	// How long after a contact's last message a free-form reply is accepted;
 	// 0 means always.
 	ReplyWindowSeconds int64 `protobuf:"varint,9,opt,name=reply_window_seconds,json=replyWindowSeconds,proto3" json:"reply_window_seconds,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Whether the plugin checks settings itself (CheckConfig, activate false).
+	ChecksConfig bool `protobuf:"varint,10,opt,name=checks_config,json=checksConfig,proto3" json:"checks_config,omitempty"`
+	// Whether the plugin prepares the provider on activation (CheckConfig,
+	// activate true).
+	Activates     bool `protobuf:"varint,11,opt,name=activates,proto3" json:"activates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DescribeResponse) Reset() {
 	*x = DescribeResponse{}
-	mi := &file_channel_proto_msgTypes[3]
+	mi := &file_channel_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +382,7 @@ func (x *DescribeResponse) String() string {
 func (*DescribeResponse) ProtoMessage() {}
 
 func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[3]
+	mi := &file_channel_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +395,7 @@ func (x *DescribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeResponse.ProtoReflect.Descriptor instead.
 func (*DescribeResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{3}
+	return file_channel_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DescribeResponse) GetKind() string {
@@ -323,6 +461,20 @@ func (x *DescribeResponse) GetReplyWindowSeconds() int64 {
 	return 0
 }
 
+func (x *DescribeResponse) GetChecksConfig() bool {
+	if x != nil {
+		return x.ChecksConfig
+	}
+	return false
+}
+
+func (x *DescribeResponse) GetActivates() bool {
+	if x != nil {
+		return x.Activates
+	}
+	return false
+}
+
 type Header struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -333,7 +485,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_channel_proto_msgTypes[4]
+	mi := &file_channel_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +497,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[4]
+	mi := &file_channel_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +510,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{4}
+	return file_channel_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Header) GetName() string {
@@ -395,7 +547,7 @@ type InboundRequest struct {
 
 func (x *InboundRequest) Reset() {
 	*x = InboundRequest{}
-	mi := &file_channel_proto_msgTypes[5]
+	mi := &file_channel_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -407,7 +559,7 @@ func (x *InboundRequest) String() string {
 func (*InboundRequest) ProtoMessage() {}
 
 func (x *InboundRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[5]
+	mi := &file_channel_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -420,7 +572,7 @@ func (x *InboundRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundRequest.ProtoReflect.Descriptor instead.
 func (*InboundRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{5}
+	return file_channel_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *InboundRequest) GetIntegrationId() string {
@@ -498,7 +650,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_channel_proto_msgTypes[6]
+	mi := &file_channel_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +662,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[6]
+	mi := &file_channel_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +675,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{6}
+	return file_channel_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Contact) GetExternalId() string {
@@ -577,7 +729,7 @@ type InboundMessage struct {
 
 func (x *InboundMessage) Reset() {
 	*x = InboundMessage{}
-	mi := &file_channel_proto_msgTypes[7]
+	mi := &file_channel_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +741,7 @@ func (x *InboundMessage) String() string {
 func (*InboundMessage) ProtoMessage() {}
 
 func (x *InboundMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[7]
+	mi := &file_channel_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +754,7 @@ func (x *InboundMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundMessage.ProtoReflect.Descriptor instead.
 func (*InboundMessage) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{7}
+	return file_channel_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *InboundMessage) GetExternalId() string {
@@ -694,7 +846,7 @@ type Rejection struct {
 
 func (x *Rejection) Reset() {
 	*x = Rejection{}
-	mi := &file_channel_proto_msgTypes[8]
+	mi := &file_channel_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +858,7 @@ func (x *Rejection) String() string {
 func (*Rejection) ProtoMessage() {}
 
 func (x *Rejection) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[8]
+	mi := &file_channel_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +871,7 @@ func (x *Rejection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rejection.ProtoReflect.Descriptor instead.
 func (*Rejection) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{8}
+	return file_channel_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Rejection) GetReason() Rejection_Reason {
@@ -758,7 +910,7 @@ type StatusUpdate struct {
 
 func (x *StatusUpdate) Reset() {
 	*x = StatusUpdate{}
-	mi := &file_channel_proto_msgTypes[9]
+	mi := &file_channel_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -770,7 +922,7 @@ func (x *StatusUpdate) String() string {
 func (*StatusUpdate) ProtoMessage() {}
 
 func (x *StatusUpdate) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[9]
+	mi := &file_channel_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -783,7 +935,7 @@ func (x *StatusUpdate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusUpdate.ProtoReflect.Descriptor instead.
 func (*StatusUpdate) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{9}
+	return file_channel_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StatusUpdate) GetExternalId() string {
@@ -825,7 +977,7 @@ type HTTPReply struct {
 
 func (x *HTTPReply) Reset() {
 	*x = HTTPReply{}
-	mi := &file_channel_proto_msgTypes[10]
+	mi := &file_channel_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +989,7 @@ func (x *HTTPReply) String() string {
 func (*HTTPReply) ProtoMessage() {}
 
 func (x *HTTPReply) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[10]
+	mi := &file_channel_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +1002,7 @@ func (x *HTTPReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPReply.ProtoReflect.Descriptor instead.
 func (*HTTPReply) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{10}
+	return file_channel_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *HTTPReply) GetStatus() int32 {
@@ -891,7 +1043,7 @@ type InboundResponse struct {
 
 func (x *InboundResponse) Reset() {
 	*x = InboundResponse{}
-	mi := &file_channel_proto_msgTypes[11]
+	mi := &file_channel_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +1055,7 @@ func (x *InboundResponse) String() string {
 func (*InboundResponse) ProtoMessage() {}
 
 func (x *InboundResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[11]
+	mi := &file_channel_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1068,7 @@ func (x *InboundResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InboundResponse.ProtoReflect.Descriptor instead.
 func (*InboundResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{11}
+	return file_channel_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *InboundResponse) GetMessages() []*InboundMessage {
@@ -974,7 +1126,7 @@ type SendRequest struct {
 
 func (x *SendRequest) Reset() {
 	*x = SendRequest{}
-	mi := &file_channel_proto_msgTypes[12]
+	mi := &file_channel_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -986,7 +1138,7 @@ func (x *SendRequest) String() string {
 func (*SendRequest) ProtoMessage() {}
 
 func (x *SendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[12]
+	mi := &file_channel_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,7 +1151,7 @@ func (x *SendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequest.ProtoReflect.Descriptor instead.
 func (*SendRequest) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{12}
+	return file_channel_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SendRequest) GetConfig() []byte {
@@ -1085,7 +1237,7 @@ type ProviderError struct {
 
 func (x *ProviderError) Reset() {
 	*x = ProviderError{}
-	mi := &file_channel_proto_msgTypes[13]
+	mi := &file_channel_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1097,7 +1249,7 @@ func (x *ProviderError) String() string {
 func (*ProviderError) ProtoMessage() {}
 
 func (x *ProviderError) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[13]
+	mi := &file_channel_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1110,7 +1262,7 @@ func (x *ProviderError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProviderError.ProtoReflect.Descriptor instead.
 func (*ProviderError) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{13}
+	return file_channel_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ProviderError) GetStatusCode() int32 {
@@ -1152,7 +1304,7 @@ type SendResponse struct {
 
 func (x *SendResponse) Reset() {
 	*x = SendResponse{}
-	mi := &file_channel_proto_msgTypes[14]
+	mi := &file_channel_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1164,7 +1316,7 @@ func (x *SendResponse) String() string {
 func (*SendResponse) ProtoMessage() {}
 
 func (x *SendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_channel_proto_msgTypes[14]
+	mi := &file_channel_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1177,7 +1329,7 @@ func (x *SendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendResponse.ProtoReflect.Descriptor instead.
 func (*SendResponse) Descriptor() ([]byte, []int) {
-	return file_channel_proto_rawDescGZIP(), []int{14}
+	return file_channel_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SendResponse) GetExternalId() string {
@@ -1198,12 +1350,22 @@ var File_channel_proto protoreflect.FileDescriptor
 
 const file_channel_proto_rawDesc = "" +
 	"\n" +
-	"\rchannel.proto\x12\x15switchboard.plugin.v1\"X\n" +
+	"\rchannel.proto\x12\x15switchboard.plugin.v1\"\xc6\x01\n" +
+	"\x12CheckConfigRequest\x12\x16\n" +
+	"\x06config\x18\x01 \x01(\fR\x06config\x12#\n" +
+	"\rconnection_id\x18\x02 \x01(\tR\fconnectionId\x12\x1a\n" +
+	"\bactivate\x18\x03 \x01(\bR\bactivate\x12\x1f\n" +
+	"\vinbound_url\x18\x04 \x01(\tR\n" +
+	"inboundUrl\x126\n" +
+	"\x17allow_private_addresses\x18\x05 \x01(\bR\x15allowPrivateAddresses\"\xa2\x01\n" +
+	"\x13CheckConfigResponse\x12>\n" +
+	"\trejection\x18\x01 \x01(\v2 .switchboard.plugin.v1.RejectionR\trejection\x12K\n" +
+	"\x0eprovider_error\x18\x02 \x01(\v2$.switchboard.plugin.v1.ProviderErrorR\rproviderError\"X\n" +
 	"\x13InboundBatchRequest\x12A\n" +
 	"\brequests\x18\x01 \x03(\v2%.switchboard.plugin.v1.InboundRequestR\brequests\"\\\n" +
 	"\x14InboundBatchResponse\x12D\n" +
 	"\tresponses\x18\x01 \x03(\v2&.switchboard.plugin.v1.InboundResponseR\tresponses\"\x11\n" +
-	"\x0fDescribeRequest\"\xa9\x02\n" +
+	"\x0fDescribeRequest\"\xec\x02\n" +
 	"\x10DescribeResponse\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12!\n" +
@@ -1213,7 +1375,10 @@ const file_channel_proto_rawDesc = "" +
 	"\achannel\x18\x06 \x01(\tR\achannel\x12\x12\n" +
 	"\x04auth\x18\a \x01(\tR\x04auth\x12\x14\n" +
 	"\x05sends\x18\b \x01(\bR\x05sends\x120\n" +
-	"\x14reply_window_seconds\x18\t \x01(\x03R\x12replyWindowSeconds\"4\n" +
+	"\x14reply_window_seconds\x18\t \x01(\x03R\x12replyWindowSeconds\x12#\n" +
+	"\rchecks_config\x18\n" +
+	" \x01(\bR\fchecksConfig\x12\x1c\n" +
+	"\tactivates\x18\v \x01(\bR\tactivates\"4\n" +
 	"\x06Header\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06values\x18\x02 \x03(\tR\x06values\"\xd2\x02\n" +
@@ -1297,12 +1462,13 @@ const file_channel_proto_rawDesc = "" +
 	"\fSendResponse\x12\x1f\n" +
 	"\vexternal_id\x18\x01 \x01(\tR\n" +
 	"externalId\x12K\n" +
-	"\x0eprovider_error\x18\x02 \x01(\v2$.switchboard.plugin.v1.ProviderErrorR\rproviderError2\x86\x03\n" +
+	"\x0eprovider_error\x18\x02 \x01(\v2$.switchboard.plugin.v1.ProviderErrorR\rproviderError2\xec\x03\n" +
 	"\aChannel\x12[\n" +
 	"\bDescribe\x12&.switchboard.plugin.v1.DescribeRequest\x1a'.switchboard.plugin.v1.DescribeResponse\x12^\n" +
 	"\rHandleInbound\x12%.switchboard.plugin.v1.InboundRequest\x1a&.switchboard.plugin.v1.InboundResponse\x12O\n" +
 	"\x04Send\x12\".switchboard.plugin.v1.SendRequest\x1a#.switchboard.plugin.v1.SendResponse\x12m\n" +
-	"\x12HandleInboundBatch\x12*.switchboard.plugin.v1.InboundBatchRequest\x1a+.switchboard.plugin.v1.InboundBatchResponseB:Z8github.com/switchboardhq/switchboard/plugins/proto;protob\x06proto3"
+	"\x12HandleInboundBatch\x12*.switchboard.plugin.v1.InboundBatchRequest\x1a+.switchboard.plugin.v1.InboundBatchResponse\x12d\n" +
+	"\vCheckConfig\x12).switchboard.plugin.v1.CheckConfigRequest\x1a*.switchboard.plugin.v1.CheckConfigResponseB:Z8github.com/switchboardhq/switchboard/plugins/proto;protob\x06proto3"
 
 var (
 	file_channel_proto_rawDescOnce sync.Once
@@ -1317,49 +1483,55 @@ func file_channel_proto_rawDescGZIP() []byte {
 }
 
 var file_channel_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_channel_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_channel_proto_goTypes = []any{
 	(Rejection_Reason)(0),        // 0: switchboard.plugin.v1.Rejection.Reason
-	(*InboundBatchRequest)(nil),  // 1: switchboard.plugin.v1.InboundBatchRequest
-	(*InboundBatchResponse)(nil), // 2: switchboard.plugin.v1.InboundBatchResponse
-	(*DescribeRequest)(nil),      // 3: switchboard.plugin.v1.DescribeRequest
-	(*DescribeResponse)(nil),     // 4: switchboard.plugin.v1.DescribeResponse
-	(*Header)(nil),               // 5: switchboard.plugin.v1.Header
-	(*InboundRequest)(nil),       // 6: switchboard.plugin.v1.InboundRequest
-	(*Contact)(nil),              // 7: switchboard.plugin.v1.Contact
-	(*InboundMessage)(nil),       // 8: switchboard.plugin.v1.InboundMessage
-	(*Rejection)(nil),            // 9: switchboard.plugin.v1.Rejection
-	(*StatusUpdate)(nil),         // 10: switchboard.plugin.v1.StatusUpdate
-	(*HTTPReply)(nil),            // 11: switchboard.plugin.v1.HTTPReply
-	(*InboundResponse)(nil),      // 12: switchboard.plugin.v1.InboundResponse
-	(*SendRequest)(nil),          // 13: switchboard.plugin.v1.SendRequest
-	(*ProviderError)(nil),        // 14: switchboard.plugin.v1.ProviderError
-	(*SendResponse)(nil),         // 15: switchboard.plugin.v1.SendResponse
+	(*CheckConfigRequest)(nil),   // 1: switchboard.plugin.v1.CheckConfigRequest
+	(*CheckConfigResponse)(nil),  // 2: switchboard.plugin.v1.CheckConfigResponse
+	(*InboundBatchRequest)(nil),  // 3: switchboard.plugin.v1.InboundBatchRequest
+	(*InboundBatchResponse)(nil), // 4: switchboard.plugin.v1.InboundBatchResponse
+	(*DescribeRequest)(nil),      // 5: switchboard.plugin.v1.DescribeRequest
+	(*DescribeResponse)(nil),     // 6: switchboard.plugin.v1.DescribeResponse
+	(*Header)(nil),               // 7: switchboard.plugin.v1.Header
+	(*InboundRequest)(nil),       // 8: switchboard.plugin.v1.InboundRequest
+	(*Contact)(nil),              // 9: switchboard.plugin.v1.Contact
+	(*InboundMessage)(nil),       // 10: switchboard.plugin.v1.InboundMessage
+	(*Rejection)(nil),            // 11: switchboard.plugin.v1.Rejection
+	(*StatusUpdate)(nil),         // 12: switchboard.plugin.v1.StatusUpdate
+	(*HTTPReply)(nil),            // 13: switchboard.plugin.v1.HTTPReply
+	(*InboundResponse)(nil),      // 14: switchboard.plugin.v1.InboundResponse
+	(*SendRequest)(nil),          // 15: switchboard.plugin.v1.SendRequest
+	(*ProviderError)(nil),        // 16: switchboard.plugin.v1.ProviderError
+	(*SendResponse)(nil),         // 17: switchboard.plugin.v1.SendResponse
 }
 var file_channel_proto_depIdxs = []int32{
-	6,  // 0: switchboard.plugin.v1.InboundBatchRequest.requests:type_name -> switchboard.plugin.v1.InboundRequest
-	12, // 1: switchboard.plugin.v1.InboundBatchResponse.responses:type_name -> switchboard.plugin.v1.InboundResponse
-	5,  // 2: switchboard.plugin.v1.InboundRequest.headers:type_name -> switchboard.plugin.v1.Header
-	7,  // 3: switchboard.plugin.v1.InboundMessage.from:type_name -> switchboard.plugin.v1.Contact
-	0,  // 4: switchboard.plugin.v1.Rejection.reason:type_name -> switchboard.plugin.v1.Rejection.Reason
-	8,  // 5: switchboard.plugin.v1.InboundResponse.messages:type_name -> switchboard.plugin.v1.InboundMessage
-	9,  // 6: switchboard.plugin.v1.InboundResponse.rejection:type_name -> switchboard.plugin.v1.Rejection
-	11, // 7: switchboard.plugin.v1.InboundResponse.reply:type_name -> switchboard.plugin.v1.HTTPReply
-	10, // 8: switchboard.plugin.v1.InboundResponse.statuses:type_name -> switchboard.plugin.v1.StatusUpdate
-	14, // 9: switchboard.plugin.v1.SendResponse.provider_error:type_name -> switchboard.plugin.v1.ProviderError
-	3,  // 10: switchboard.plugin.v1.Channel.Describe:input_type -> switchboard.plugin.v1.DescribeRequest
-	6,  // 11: switchboard.plugin.v1.Channel.HandleInbound:input_type -> switchboard.plugin.v1.InboundRequest
-	13, // 12: switchboard.plugin.v1.Channel.Send:input_type -> switchboard.plugin.v1.SendRequest
-	1,  // 13: switchboard.plugin.v1.Channel.HandleInboundBatch:input_type -> switchboard.plugin.v1.InboundBatchRequest
-	4,  // 14: switchboard.plugin.v1.Channel.Describe:output_type -> switchboard.plugin.v1.DescribeResponse
-	12, // 15: switchboard.plugin.v1.Channel.HandleInbound:output_type -> switchboard.plugin.v1.InboundResponse
-	15, // 16: switchboard.plugin.v1.Channel.Send:output_type -> switchboard.plugin.v1.SendResponse
-	2,  // 17: switchboard.plugin.v1.Channel.HandleInboundBatch:output_type -> switchboard.plugin.v1.InboundBatchResponse
-	14, // [14:18] is the sub-list for method output_type
-	10, // [10:14] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	11, // 0: switchboard.plugin.v1.CheckConfigResponse.rejection:type_name -> switchboard.plugin.v1.Rejection
+	16, // 1: switchboard.plugin.v1.CheckConfigResponse.provider_error:type_name -> switchboard.plugin.v1.ProviderError
+	8,  // 2: switchboard.plugin.v1.InboundBatchRequest.requests:type_name -> switchboard.plugin.v1.InboundRequest
+	14, // 3: switchboard.plugin.v1.InboundBatchResponse.responses:type_name -> switchboard.plugin.v1.InboundResponse
+	7,  // 4: switchboard.plugin.v1.InboundRequest.headers:type_name -> switchboard.plugin.v1.Header
+	9,  // 5: switchboard.plugin.v1.InboundMessage.from:type_name -> switchboard.plugin.v1.Contact
+	0,  // 6: switchboard.plugin.v1.Rejection.reason:type_name -> switchboard.plugin.v1.Rejection.Reason
+	10, // 7: switchboard.plugin.v1.InboundResponse.messages:type_name -> switchboard.plugin.v1.InboundMessage
+	11, // 8: switchboard.plugin.v1.InboundResponse.rejection:type_name -> switchboard.plugin.v1.Rejection
+	13, // 9: switchboard.plugin.v1.InboundResponse.reply:type_name -> switchboard.plugin.v1.HTTPReply
+	12, // 10: switchboard.plugin.v1.InboundResponse.statuses:type_name -> switchboard.plugin.v1.StatusUpdate
+	16, // 11: switchboard.plugin.v1.SendResponse.provider_error:type_name -> switchboard.plugin.v1.ProviderError
+	5,  // 12: switchboard.plugin.v1.Channel.Describe:input_type -> switchboard.plugin.v1.DescribeRequest
+	8,  // 13: switchboard.plugin.v1.Channel.HandleInbound:input_type -> switchboard.plugin.v1.InboundRequest
+	15, // 14: switchboard.plugin.v1.Channel.Send:input_type -> switchboard.plugin.v1.SendRequest
+	3,  // 15: switchboard.plugin.v1.Channel.HandleInboundBatch:input_type -> switchboard.plugin.v1.InboundBatchRequest
+	1,  // 16: switchboard.plugin.v1.Channel.CheckConfig:input_type -> switchboard.plugin.v1.CheckConfigRequest
+	6,  // 17: switchboard.plugin.v1.Channel.Describe:output_type -> switchboard.plugin.v1.DescribeResponse
+	14, // 18: switchboard.plugin.v1.Channel.HandleInbound:output_type -> switchboard.plugin.v1.InboundResponse
+	17, // 19: switchboard.plugin.v1.Channel.Send:output_type -> switchboard.plugin.v1.SendResponse
+	4,  // 20: switchboard.plugin.v1.Channel.HandleInboundBatch:output_type -> switchboard.plugin.v1.InboundBatchResponse
+	2,  // 21: switchboard.plugin.v1.Channel.CheckConfig:output_type -> switchboard.plugin.v1.CheckConfigResponse
+	17, // [17:22] is the sub-list for method output_type
+	12, // [12:17] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_channel_proto_init() }
@@ -1373,7 +1545,7 @@ func file_channel_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_channel_proto_rawDesc), len(file_channel_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	Channel_HandleInbound_FullMethodName      = "/switchboard.plugin.v1.Channel/HandleInbound"
 	Channel_Send_FullMethodName               = "/switchboard.plugin.v1.Channel/Send"
 	Channel_HandleInboundBatch_FullMethodName = "/switchboard.plugin.v1.Channel/HandleInboundBatch"
+	Channel_CheckConfig_FullMethodName        = "/switchboard.plugin.v1.Channel/CheckConfig"
 )
 
 // ChannelClient is the client API for Channel service.
@@ -44,6 +45,11 @@ type ChannelClient interface {
 	// under load. Plugins built before it answer Unimplemented, and the hub
 	// falls back to HandleInbound.
 	HandleInboundBatch(ctx context.Context, in *InboundBatchRequest, opts ...grpc.CallOption) (*InboundBatchResponse, error)
+	// CheckConfig checks settings beyond what their schema can say (activate
+	// false), or prepares the provider for a connection an integration starts
+	// using (activate true). The hub calls it only when Describe declared
+	// checks_config or activates. Added in protocol version 3.
+	CheckConfig(ctx context.Context, in *CheckConfigRequest, opts ...grpc.CallOption) (*CheckConfigResponse, error)
 }
 
 type channelClient struct {
@@ -94,6 +100,16 @@ func (c *channelClient) HandleInboundBatch(ctx context.Context, in *InboundBatch
 	return out, nil
 }
 
+func (c *channelClient) CheckConfig(ctx context.Context, in *CheckConfigRequest, opts ...grpc.CallOption) (*CheckConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckConfigResponse)
+	err := c.cc.Invoke(ctx, Channel_CheckConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ChannelServer is the server API for Channel service.
 // All implementations must embed UnimplementedChannelServer
 // for forward compatibility.
@@ -108,6 +124,11 @@ type ChannelServer interface {
 	// under load. Plugins built before it answer Unimplemented, and the hub
 	// falls back to HandleInbound.
 	HandleInboundBatch(context.Context, *InboundBatchRequest) (*InboundBatchResponse, error)
+	// CheckConfig checks settings beyond what their schema can say (activate
+	// false), or prepares the provider for a connection an integration starts
+	// using (activate true). The hub calls it only when Describe declared
+	// checks_config or activates. Added in protocol version 3.
+	CheckConfig(context.Context, *CheckConfigRequest) (*CheckConfigResponse, error)
 	mustEmbedUnimplementedChannelServer()
 }
 
@@ -129,6 +150,9 @@ func (UnimplementedChannelServer) Send(context.Context, *SendRequest) (*SendResp
 }
 func (UnimplementedChannelServer) HandleInboundBatch(context.Context, *InboundBatchRequest) (*InboundBatchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method HandleInboundBatch not implemented")
+}
+func (UnimplementedChannelServer) CheckConfig(context.Context, *CheckConfigRequest) (*CheckConfigResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckConfig not implemented")
 }
 func (UnimplementedChannelServer) mustEmbedUnimplementedChannelServer() {}
 func (UnimplementedChannelServer) testEmbeddedByValue()                 {}
@@ -223,6 +247,24 @@ func _Channel_HandleInboundBatch_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Channel_CheckConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ChannelServer).CheckConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Channel_CheckConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ChannelServer).CheckConfig(ctx, req.(*CheckConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Channel_ServiceDesc is the grpc.ServiceDesc for Channel service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -245,6 +287,10 @@ var Channel_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "HandleInboundBatch",
 			Handler:    _Channel_HandleInboundBatch_Handler,
+		},
+		{
+			MethodName: "CheckConfig",
+			Handler:    _Channel_CheckConfig_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,7 +1,6 @@
 package sdk
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -62,6 +61,12 @@ func BadConfig(format string, args ...any) error {
 	return &RejectError{Reason: ReasonBadConfig, Message: fmt.Sprintf(format, args...)}
 }
 
+// BadSetting refuses settings because of one of them; field is its path in
+// the settings, e.g. "token". Say what is wrong, never the value.
+func BadSetting(field, format string, args ...any) error {
+	return &RejectError{Reason: ReasonBadConfig, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
 // ProviderError is a failure reported by the provider a plugin talks to, as
 // opposed to a failure of the plugin itself.
 type ProviderError struct {
@@ -79,7 +84,3 @@ func (e *ProviderError) Error() string {
 	}
 	return "provider: " + e.Message
 }
-
-// ErrPluginUnavailable is returned by the hub-side client when the plugin
-// process cannot be reached.
-var ErrPluginUnavailable = errors.New("plugin unavailable")

@@ -3,9 +3,7 @@ package sdk
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -22,6 +20,8 @@ type grpcServer struct {
 
 func (s *grpcServer) Describe(context.Context, *proto.DescribeRequest) (*proto.DescribeResponse, error) {
 	info := s.impl.Info()
+	_, checks := s.impl.(ConfigChecker)
+	_, activates := s.impl.(Activator)
 	return &proto.DescribeResponse{
 		Kind:               info.Kind,
 		Version:            info.Version,
@@ -32,7 +32,33 @@ func (s *grpcServer) Describe(context.Context, *proto.DescribeRequest) (*proto.D
 		Auth:               string(info.AuthMode()),
 		Sends:              info.Sends,
 		ReplyWindowSeconds: int64(info.ReplyWindow / time.Second),
+		ChecksConfig:       checks,
+		Activates:          activates,
 	}, nil
+}
+
+// CheckConfig runs the plugin's ConfigChecker or Activator.
+func (s *grpcServer) CheckConfig(ctx context.Context, in *proto.CheckConfigRequest) (*proto.CheckConfigResponse, error) {
+	var err error
+	if in.Activate {
+		if a, ok := s.impl.(Activator); ok {
+			err = a.Activate(ctx, &ActivateRequest{ConnectionID: in.ConnectionId, Config: in.Config,
+				InboundURL: in.InboundUrl, AllowPrivate: in.AllowPrivateAddresses})
+		}
+	} else if c, ok := s.impl.(ConfigChecker); ok {
+		err = c.CheckConfig(ctx, in.Config)
+	}
+	var rej *RejectError
+	var perr *ProviderError
+	switch {
+	case err == nil:
+		return &proto.CheckConfigResponse{}, nil
+	case errors.As(err, &rej):
+		return &proto.CheckConfigResponse{Rejection: rejectionToProto(rej)}, nil
+	case errors.As(err, &perr):
+		return &proto.CheckConfigResponse{ProviderError: providerErrorToProto(perr)}, nil
+	}
+	return nil, status.Error(codes.Internal, err.Error())
 }
 
 func (s *grpcServer) HandleInbound(ctx context.Context, in *proto.InboundRequest) (*proto.InboundResponse, error) {
@@ -62,11 +88,7 @@ func (s *grpcServer) handle(ctx context.Context, in *proto.InboundRequest) (*pro
 	res, err := s.impl.HandleInbound(ctx, inboundRequestFromProto(in))
 	var rej *RejectError
 	if errors.As(err, &rej) {
-		return &proto.InboundResponse{Rejection: &proto.Rejection{
-			Reason:  proto.Rejection_Reason(rej.Reason),
-			Field:   rej.Field,
-			Message: rej.Message,
-		}}, nil
+		return &proto.InboundResponse{Rejection: rejectionToProto(rej)}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -94,165 +116,12 @@ func (s *grpcServer) Send(ctx context.Context, in *proto.SendRequest) (*proto.Se
 		perr = &ProviderError{Message: rej.Message}
 	}
 	if perr != nil || errors.As(err, &perr) {
-		return &proto.SendResponse{ProviderError: &proto.ProviderError{
-			StatusCode:   int32(perr.StatusCode),
-			Retryable:    perr.Retryable,
-			Message:      perr.Message,
-			RetryAfterMs: perr.RetryAfter.Milliseconds(),
-		}}, nil
+		return &proto.SendResponse{ProviderError: providerErrorToProto(perr)}, nil
 	}
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &proto.SendResponse{ExternalId: res.ExternalID}, nil
-}
-
-// Client is the hub's side of a plugin: a Channel whose calls cross the
-// process boundary. Errors wrap ErrPluginUnavailable when the process could
-// not be reached, so the hub can keep the traffic for later.
-type Client struct {
-	rpc  proto.ChannelClient
-	info Info
-	// noBatch is set once the plugin answered that it has no batch call.
-	noBatch atomic.Bool
-}
-
-var _ Channel = (*Client)(nil)
-
-// Describe asks the plugin who it is and remembers the answer for Info.
-func (c *Client) Describe(ctx context.Context) (Info, int, error) {
-	res, err := c.rpc.Describe(ctx, &proto.DescribeRequest{})
-	if err != nil {
-		return Info{}, 0, clientError("describe", err)
-	}
-	c.info = Info{Kind: res.Kind, Version: res.Version, DisplayName: res.DisplayName, ConfigSchema: res.ConfigSchema,
-		Channel: res.Channel, Auth: AuthMode(res.Auth), Sends: res.Sends,
-		ReplyWindow: time.Duration(res.ReplyWindowSeconds) * time.Second}
-	return c.info, int(res.ProtocolVersion), nil
-}
-
-// Info returns what the last Describe reported.
-func (c *Client) Info() Info { return c.info }
-
-// HandleInbound sends one request to the plugin.
-func (c *Client) HandleInbound(ctx context.Context, req *InboundRequest) (*InboundResult, error) {
-	res, err := c.rpc.HandleInbound(ctx, inboundRequestToProto(req))
-	if err != nil {
-		return nil, clientError("handle inbound", err)
-	}
-	if rej := res.Rejection; rej != nil {
-		return nil, &RejectError{Reason: Reason(rej.Reason), Field: rej.Field, Message: rej.Message}
-	}
-	return inboundResultFromProto(res), nil
-}
-
-// InboundOutcome is the result of one request of a batch.
-type InboundOutcome struct {
-	Result *InboundResult
-	// Err is a *RejectError, a plugin failure on this request, or the
-	// failure of the whole call (wrapping ErrPluginUnavailable if the
-	// process could not be reached).
-	Err error
-}
-
-// HandleInboundBatch sends several requests in one call. With a plugin built
-// before the batch call existed it sends them one by one.
-func (c *Client) HandleInboundBatch(ctx context.Context, reqs []*InboundRequest) []InboundOutcome {
-	out := make([]InboundOutcome, len(reqs))
-	if !c.noBatch.Load() {
-		in := &proto.InboundBatchRequest{Requests: make([]*proto.InboundRequest, len(reqs))}
-		for i, r := range reqs {
-			in.Requests[i] = inboundRequestToProto(r)
-		}
-		res, err := c.rpc.HandleInboundBatch(ctx, in)
-		switch {
-		case status.Code(err) == codes.Unimplemented:
-			c.noBatch.Store(true)
-		case err != nil:
-			err = clientError("handle inbound batch", err)
-			for i := range out {
-				out[i].Err = err
-			}
-			return out
-		case len(res.Responses) != len(reqs):
-			err = fmt.Errorf("plugin handle inbound batch: %d answers to %d requests", len(res.Responses), len(reqs))
-			for i := range out {
-				out[i].Err = err
-			}
-			return out
-		default:
-			for i, r := range res.Responses {
-				switch {
-				case r.Failure != "":
-					out[i].Err = fmt.Errorf("plugin handle inbound: %s", r.Failure)
-				case r.Rejection != nil:
-					out[i].Err = &RejectError{Reason: Reason(r.Rejection.Reason), Field: r.Rejection.Field, Message: r.Rejection.Message}
-				default:
-					out[i].Result = inboundResultFromProto(r)
-				}
-			}
-			return out
-		}
-	}
-	for i, r := range reqs {
-		out[i].Result, out[i].Err = c.HandleInbound(ctx, r)
-	}
-	return out
-}
-
-// Send asks the plugin to send one message.
-func (c *Client) Send(ctx context.Context, req *SendRequest) (*SendResult, error) {
-	res, err := c.rpc.Send(ctx, &proto.SendRequest{
-		Config:                req.Config,
-		To:                    req.To,
-		From:                  req.From,
-		Content:               req.Content,
-		ContentType:           req.ContentType,
-		MediaUrl:              req.MediaURL,
-		ThreadExternalId:      req.ThreadExternalID,
-		MessageId:             req.MessageID,
-		CallbackUrl:           req.CallbackURL,
-		AllowPrivateAddresses: req.AllowPrivate,
-	})
-	if err != nil {
-		return nil, clientError("send", err)
-	}
-	if pe := res.ProviderError; pe != nil {
-		return nil, &ProviderError{StatusCode: int(pe.StatusCode), Retryable: pe.Retryable, Message: pe.Message,
-			RetryAfter: time.Duration(pe.RetryAfterMs) * time.Millisecond}
-	}
-	return &SendResult{ExternalID: res.ExternalId}, nil
-}
-
-// clientError separates "the plugin could not be reached" from "the plugin
-// reported an error".
-func clientError(op string, err error) error {
-	switch status.Code(err) {
-	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded:
-		return fmt.Errorf("plugin %s: %w: %v", op, ErrPluginUnavailable, err)
-	}
-	if s, ok := status.FromError(err); ok {
-		return fmt.Errorf("plugin %s: %s", op, s.Message())
-	}
-	return fmt.Errorf("plugin %s: %w", op, err)
-}
-
-func inboundRequestToProto(r *InboundRequest) *proto.InboundRequest {
-	headers := make([]*proto.Header, 0, len(r.Header))
-	for name, values := range r.Header {
-		headers = append(headers, &proto.Header{Name: name, Values: values})
-	}
-	return &proto.InboundRequest{
-		IntegrationId:         r.IntegrationID,
-		ConnectionId:          r.ConnectionID,
-		Method:                r.Method,
-		Url:                   r.URL,
-		Headers:               headers,
-		Body:                  r.Body,
-		Config:                r.Config,
-		ReceivedAtUnixMs:      r.ReceivedAt.UnixMilli(),
-		AllowPrivateAddresses: r.AllowPrivate,
-	}
 }
 
 func inboundRequestFromProto(p *proto.InboundRequest) *InboundRequest {
@@ -316,42 +185,15 @@ func inboundResultToProto(r *InboundResult) *proto.InboundResponse {
 	return out
 }
 
-func inboundResultFromProto(p *proto.InboundResponse) *InboundResult {
-	out := &InboundResult{Messages: make([]InboundMessage, len(p.Messages))}
-	for i, m := range p.Messages {
-		var sent time.Time
-		if m.SentAtUnixMs != 0 {
-			sent = time.UnixMilli(m.SentAtUnixMs).UTC()
-		}
-		from := m.GetFrom()
-		out.Messages[i] = InboundMessage{
-			ExternalID:       m.ExternalId,
-			ThreadExternalID: m.ThreadExternalId,
-			From: Contact{
-				ExternalID: from.GetExternalId(),
-				Name:       from.GetName(),
-				Email:      from.GetEmail(),
-				Phone:      from.GetPhone(),
-			},
-			Content:      m.Content,
-			ContentType:  m.ContentType,
-			Subject:      m.Subject,
-			SentAt:       sent,
-			Event:        m.Event,
-			MediaURL:     m.MediaUrl,
-			MediaCaption: m.MediaCaption,
-			Sender:       m.Sender,
-		}
+func rejectionToProto(r *RejectError) *proto.Rejection {
+	return &proto.Rejection{Reason: proto.Rejection_Reason(r.Reason), Field: r.Field, Message: r.Message}
+}
+
+func providerErrorToProto(e *ProviderError) *proto.ProviderError {
+	return &proto.ProviderError{
+		StatusCode:   int32(e.StatusCode),
+		Retryable:    e.Retryable,
+		Message:      e.Message,
+		RetryAfterMs: e.RetryAfter.Milliseconds(),
 	}
-	for _, st := range p.Statuses {
-		var at time.Time
-		if st.AtUnixMs != 0 {
-			at = time.UnixMilli(st.AtUnixMs).UTC()
-		}
-		out.Statuses = append(out.Statuses, StatusUpdate{ExternalID: st.ExternalId, Status: st.Status, Error: st.Error, At: at})
-	}
-	if r := p.Reply; r != nil {
-		out.Reply = &HTTPReply{Status: int(r.Status), ContentType: r.ContentType, Body: r.Body}
-	}
-	return out
 }

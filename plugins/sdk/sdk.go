@@ -19,18 +19,16 @@ import (
 )
 
 // ProtocolVersion is the version of the plugin protocol this SDK speaks.
-// The hub negotiates it with go-plugin's VersionedPlugins: it speaks every
-// version in SupportedProtocols, so a plugin built against an earlier SDK
-// keeps working, and one built against a later protocol is refused with a
+// The hub negotiates it when it starts a plugin: it speaks every earlier
+// version too, so a plugin built against an earlier SDK keeps working, and
+// one built against a later protocol than the hub knows is refused with a
 // message naming both sides' versions.
 //
 // Version 2 added, all as new fields: a kind's channel, authentication,
 // sending and reply window in Describe; status reports in inbound
 // results; the message id, callback URL and address policy in sends.
-const ProtocolVersion = 2
-
-// SupportedProtocols are the protocol versions the hub speaks.
-var SupportedProtocols = []int{1, 2}
+// Version 3 added the checks of ConfigChecker and Activator.
+const ProtocolVersion = 3
 
 // AuthMode says how a kind's inbound traffic is authenticated.
 type AuthMode string
@@ -206,8 +204,46 @@ type SendResult struct {
 // itself failed. Send returns a *ProviderError when the provider refused or
 // failed: a retryable one is sent again later, along the hub's retry
 // schedule; any other fails the message with the provider's reason.
+//
+// A Channel may also implement ConfigChecker and Activator; the hub learns
+// which when it starts the plugin.
 type Channel interface {
 	Info() Info
 	HandleInbound(ctx context.Context, req *InboundRequest) (*InboundResult, error)
 	Send(ctx context.Context, req *SendRequest) (*SendResult, error)
+}
+
+// ConfigChecker is implemented by a channel that checks settings beyond
+// what its ConfigSchema can say: a token's shape, two settings that must
+// agree. The hub calls CheckConfig after the schema, when an admin saves an
+// integration's config or a connection's provider settings, and refuses
+// the save with its error. Return BadSetting or BadConfig; do not call the
+// provider here (see Activator).
+type ConfigChecker interface {
+	CheckConfig(ctx context.Context, config json.RawMessage) error
+}
+
+// ActivateRequest asks a plugin to prepare its provider for a connection.
+type ActivateRequest struct {
+	ConnectionID string
+	// Config is the connection's provider settings. It holds secrets.
+	Config json.RawMessage
+	// InboundURL is where the provider should send the connection's
+	// traffic: the URL to register as the provider's webhook.
+	InboundURL string
+	// AllowPrivate: see InboundRequest.AllowPrivate.
+	AllowPrivate bool
+}
+
+// Activator is implemented by a channel that prepares the provider when an
+// integration starts using a connection: it checks that the credentials
+// work and registers InboundURL as the provider's webhook. An error keeps
+// that connection inactive, with the error as its reason, while the
+// integration's other connections activate: return BadSetting or BadConfig
+// when the provider refused the settings, a *ProviderError when it failed
+// or could not be reached. The hub calls Activate again when an integration
+// is started again, and may call it for a connection that another rule
+// then keeps inactive, so it must be safe to repeat.
+type Activator interface {
+	Activate(ctx context.Context, req *ActivateRequest) error
 }

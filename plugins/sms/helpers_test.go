@@ -66,7 +66,7 @@ type hub struct {
 	outcomes []hubOutcome
 }
 
-func newHub(t *testing.T, client *sdk.Client, config json.RawMessage) *hub {
+func newHub(t *testing.T, client sdk.Channel, config json.RawMessage) *hub {
 	t.Helper()
 	h := &hub{}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

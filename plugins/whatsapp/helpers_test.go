@@ -29,7 +29,7 @@ var testReceivedAt = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 type env struct {
 	fake   *fakeprovider.CloudAPI
 	opts   fakeprovider.CloudAPIOptions
-	client *sdk.Client
+	client sdk.Channel
 	config json.RawMessage
 }
 

@@ -29,7 +29,7 @@ import (
 //	out, err := h.Send(&sdk.SendRequest{To: "+15550001111", Content: "hi"})
 type Host struct {
 	t      testing.TB
-	client *sdk.Client
+	client sdk.Channel
 	// Info is what the plugin declared.
 	Info sdk.Info
 	// Config is the configuration passed with every request.
@@ -151,6 +151,30 @@ func (h *Host) Send(req *sdk.SendRequest) (*sdk.SendResult, error) {
 		r.CallbackURL = h.URL
 	}
 	return h.client.Send(h.t.Context(), &r)
+}
+
+// CheckConfig asks the plugin to check settings, as the hub does when an
+// admin saves them after the schema accepted them. It returns nil when the
+// plugin does not implement sdk.ConfigChecker.
+func (h *Host) CheckConfig(config any) error {
+	raw, err := json.Marshal(config)
+	if err != nil {
+		h.t.Fatalf("plugintest: config: %v", err)
+	}
+	raw = bytes.ReplaceAll(raw, []byte(ProviderURL), []byte(h.Provider.URL))
+	if err := checkSchema(h.Info.ConfigSchema, raw); err != nil {
+		h.t.Fatalf("plugintest: the hub would refuse this configuration before asking the plugin: %v", err)
+	}
+	return h.client.(sdk.ConfigChecker).CheckConfig(h.t.Context(), raw)
+}
+
+// Activate asks the plugin to prepare the provider for the connection, as
+// the hub does when an integration starts using it. It returns nil when
+// the plugin does not implement sdk.Activator.
+func (h *Host) Activate() error {
+	return h.client.(sdk.Activator).Activate(h.t.Context(), &sdk.ActivateRequest{
+		ConnectionID: "connection-1", Config: h.Config, InboundURL: h.URL, AllowPrivate: true,
+	})
 }
 
 // Provider is a stand-in provider API: it records every call the plugin

@@ -1,4 +1,4 @@
-package sdk
+package host
 
 import (
 	"context"
@@ -9,28 +9,32 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
+	"github.com/switchboardhq/switchboard/plugins/internal/wire"
 	"github.com/switchboardhq/switchboard/plugins/proto"
+	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
 // echo accepts bodies starting with "ok", rejects "bad", and fails otherwise.
 type echo struct{}
 
-func (echo) Info() Info { return Info{Kind: "echo", Version: "1"} }
-func (echo) HandleInbound(_ context.Context, r *InboundRequest) (*InboundResult, error) {
+func (echo) Info() sdk.Info { return sdk.Info{Kind: "echo", Version: "1"} }
+func (echo) HandleInbound(_ context.Context, r *sdk.InboundRequest) (*sdk.InboundResult, error) {
 	switch {
 	case strings.HasPrefix(string(r.Body), "ok"):
-		return &InboundResult{Messages: []InboundMessage{{ExternalID: string(r.Body)}}}, nil
+		return &sdk.InboundResult{Messages: []sdk.InboundMessage{{ExternalID: string(r.Body)}}}, nil
 	case string(r.Body) == "bad":
-		return nil, InvalidField("body", "body is bad")
+		return nil, sdk.InvalidField("body", "body is bad")
 	}
 	return nil, errors.New("plugin bug")
 }
-func (echo) Send(context.Context, *SendRequest) (*SendResult, error) { return &SendResult{}, nil }
+func (echo) Send(context.Context, *sdk.SendRequest) (*sdk.SendResult, error) {
+	return &sdk.SendResult{}, nil
+}
 
 // legacyServer is a plugin built before HandleInboundBatch existed.
 type legacyServer struct {
 	proto.UnimplementedChannelServer
-	inner *grpcServer
+	inner proto.ChannelServer
 }
 
 func (l legacyServer) HandleInbound(ctx context.Context, in *proto.InboundRequest) (*proto.InboundResponse, error) {
@@ -44,10 +48,12 @@ func dial(t *testing.T, register func(*grpc.Server)) *Client {
 }
 
 func TestHandleInboundBatch(t *testing.T) {
-	reqs := []*InboundRequest{{Body: []byte("ok-1")}, {Body: []byte("bad")}, {Body: []byte("boom")}, {Body: []byte("ok-2")}}
+	reqs := []*sdk.InboundRequest{{Body: []byte("ok-1")}, {Body: []byte("bad")}, {Body: []byte("boom")}, {Body: []byte("ok-2")}}
 	for name, register := range map[string]func(*grpc.Server){
-		"batch":           func(s *grpc.Server) { proto.RegisterChannelServer(s, &grpcServer{impl: echo{}}) },
-		"legacy fallback": func(s *grpc.Server) { proto.RegisterChannelServer(s, legacyServer{inner: &grpcServer{impl: echo{}}}) },
+		"batch": func(s *grpc.Server) { proto.RegisterChannelServer(s, wire.NewChannelServer(echo{})) },
+		"legacy fallback": func(s *grpc.Server) {
+			proto.RegisterChannelServer(s, legacyServer{inner: wire.NewChannelServer(echo{})})
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := dial(t, register)
@@ -59,7 +65,7 @@ func TestHandleInboundBatch(t *testing.T) {
 				if out[0].Err != nil || out[0].Result.Messages[0].ExternalID != "ok-1" || out[3].Result.Messages[0].ExternalID != "ok-2" {
 					t.Errorf("round %d: accepted ones = %+v, %+v", round, out[0], out[3])
 				}
-				var rej *RejectError
+				var rej *sdk.RejectError
 				if !errors.As(out[1].Err, &rej) || rej.Field != "body" {
 					t.Errorf("round %d: rejection = %v", round, out[1].Err)
 				}
@@ -75,12 +81,12 @@ func TestHandleInboundBatch(t *testing.T) {
 }
 
 func TestHandleInboundBatchUnreachable(t *testing.T) {
-	c := dial(t, func(s *grpc.Server) { proto.RegisterChannelServer(s, &grpcServer{impl: echo{}}) })
+	c := dial(t, func(s *grpc.Server) { proto.RegisterChannelServer(s, wire.NewChannelServer(echo{})) })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	for _, o := range c.HandleInboundBatch(ctx, []*InboundRequest{{Body: []byte("ok")}, {Body: []byte("ok")}}) {
-		if !errors.Is(o.Err, ErrPluginUnavailable) {
-			t.Errorf("err = %v, want ErrPluginUnavailable for every request", o.Err)
+	for _, o := range c.HandleInboundBatch(ctx, []*sdk.InboundRequest{{Body: []byte("ok")}, {Body: []byte("ok")}}) {
+		if !errors.Is(o.Err, ErrUnavailable) {
+			t.Errorf("err = %v, want ErrUnavailable for every request", o.Err)
 		}
 	}
 }
