@@ -467,8 +467,7 @@ func (s *Server) startIntegration(c *gin.Context) {
 // hold the transaction open. It returns why connections were refused, by
 // connection id.
 func (s *Server) activateWithPlugins(c *gin.Context, id string) map[string]string {
-	ctx := c.Request.Context()
-	in, err := s.Store.Integration(ctx, workspace(c), id)
+	in, err := s.Store.Integration(c.Request.Context(), workspace(c), id)
 	if err != nil {
 		return nil // the start reports it
 	}
@@ -478,8 +477,11 @@ func (s *Server) activateWithPlugins(c *gin.Context, id string) map[string]strin
 		refused = map[string]string{}
 		slots   = make(chan struct{}, 4)
 	)
+	// However many connections, a start waits for plugins this long at most.
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*pluginhost.CheckTimeout)
+	defer cancel()
 	for _, code := range in.Connections {
-		conn, err := s.Store.ConnectionByCode(ctx, in.WorkspaceID, code)
+		conn, err := s.Store.ConnectionByCode(c.Request.Context(), in.WorkspaceID, code)
 		if err != nil {
 			continue // the start names a missing connection
 		}
@@ -487,8 +489,15 @@ func (s *Server) activateWithPlugins(c *gin.Context, id string) map[string]strin
 		if !ok {
 			continue // the rules name the missing plugin
 		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			mu.Lock()
+			refused[conn.ID] = s.activationRefusal(ctx, info.Kind, conn.Code, ctx.Err())
+			mu.Unlock()
+			continue
+		}
 		wg.Add(1)
-		slots <- struct{}{}
 		go func() {
 			defer func() { <-slots; wg.Done() }()
 			err := s.Plugins.Activate(ctx, info.Kind, &sdk.ActivateRequest{
@@ -500,7 +509,7 @@ func (s *Server) activateWithPlugins(c *gin.Context, id string) map[string]strin
 			if err == nil {
 				return
 			}
-			reason := s.activationRefusal(info.Kind, conn.Code, err)
+			reason := s.activationRefusal(ctx, info.Kind, conn.Code, err)
 			mu.Lock()
 			refused[conn.ID] = reason
 			mu.Unlock()
@@ -511,10 +520,12 @@ func (s *Server) activateWithPlugins(c *gin.Context, id string) map[string]strin
 }
 
 // activationRefusal words why a plugin did not activate a connection.
-func (s *Server) activationRefusal(kind, code string, err error) string {
+func (s *Server) activationRefusal(ctx context.Context, kind, code string, err error) string {
 	var ce *pluginhost.ConfigError
 	var pe *sdk.ProviderError
 	switch {
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("the %s plugin did not activate the connection in time", kind)
 	case errors.As(err, &ce) && ce.Field != "":
 		return "provider." + ce.Error()
 	case errors.As(err, &ce):
@@ -617,7 +628,7 @@ func configRefusal(field, kind string, err error) error {
 		return errInvalid("%s.%s", field, ce.Error())
 	case errors.Is(err, pluginhost.ErrUnavailable):
 		return &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable",
-			Message: fmt.Sprintf("the %s plugin, which checks these settings, is not running; try again shortly", kind)}
+			Message: fmt.Sprintf("the %s plugin, which checks these settings, did not answer; try again shortly", kind)}
 	}
 	return fmt.Errorf("check %s settings: %w", kind, err)
 }

@@ -60,6 +60,8 @@ type Host struct {
 	failed []Plugin         // executables that never started
 	// startTimeout bounds a plugin's start and handshake.
 	startTimeout time.Duration
+	// checkTimeout bounds a settings check or an activation.
+	checkTimeout time.Duration
 	onStart      []func(kind string)
 	stopping     bool
 	wg           sync.WaitGroup
@@ -85,7 +87,8 @@ const DefaultStartTimeout = 10 * time.Second
 
 // New makes a host for the plugins in dir. Call Start to run them.
 func New(dir string, log *slog.Logger) *Host {
-	return &Host{dir: dir, log: log, procs: map[string]*proc{}, startTimeout: DefaultStartTimeout}
+	return &Host{dir: dir, log: log, procs: map[string]*proc{}, startTimeout: DefaultStartTimeout,
+		checkTimeout: CheckTimeout}
 }
 
 // SetStartTimeout changes how long a plugin may take to start and answer
@@ -93,6 +96,14 @@ func New(dir string, log *slog.Logger) *Host {
 func (h *Host) SetStartTimeout(d time.Duration) {
 	if d > 0 {
 		h.startTimeout = d
+	}
+}
+
+// SetCheckTimeout changes how long a plugin may take to check settings or
+// activate a connection.
+func (h *Host) SetCheckTimeout(d time.Duration) {
+	if d > 0 {
+		h.checkTimeout = d
 	}
 }
 
@@ -413,8 +424,8 @@ func (h *Host) Channels() []string {
 	return out
 }
 
-// CheckTimeout bounds a plugin's check of settings and its activation of a
-// connection, which may call the provider.
+// CheckTimeout is how long a plugin may take by default to check settings
+// or to activate a connection, which may call the provider.
 const CheckTimeout = 10 * time.Second
 
 // ValidateConfig checks configuration against the schema the kind's plugin
@@ -443,7 +454,7 @@ func (h *Host) ValidateConfig(ctx context.Context, kind string, cfg []byte) erro
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	ctx, cancel := context.WithTimeout(ctx, h.checkTimeout)
 	defer cancel()
 	return refusal(kind, ch.CheckConfig(ctx, cfg))
 }
@@ -459,7 +470,7 @@ func (h *Host) Activate(ctx context.Context, kind string, req *sdk.ActivateReque
 	if !ch.Activates() {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	ctx, cancel := context.WithTimeout(ctx, h.checkTimeout)
 	defer cancel()
 	return refusal(kind, ch.Activate(ctx, req))
 }

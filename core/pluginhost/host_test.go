@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/core/apptest"
 	"github.com/switchboardhq/switchboard/core/pluginhost"
@@ -488,4 +489,65 @@ func TestProtocolNegotiation(t *testing.T) {
 	if !strings.Contains(future.Error, "version 9") || !strings.Contains(future.Error, "versions "+hub) {
 		t.Errorf("the protocol 9 plugin: error %q, want it to name version 9 and the hub's %s", future.Error, hub)
 	}
+}
+
+// TestHostileChecks: a plugin's settings check and activation are cut off
+// by their deadline however the plugin behaves, and what it says comes
+// back one line, valid UTF-8 and bounded, whatever it sent.
+func TestHostileChecks(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "checker")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/checker").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	writeManifest(t, bin, "checker")
+	h := pluginhost.New(dir, slog.New(slog.DiscardHandler))
+	h.SetCheckTimeout(300 * time.Millisecond)
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.StopAll)
+	ctx := context.Background()
+	activate := func(mode string) error {
+		return h.Activate(ctx, "checker", &sdk.ActivateRequest{ConnectionID: "c1", Config: []byte(`{"mode":"` + mode + `"}`)})
+	}
+	safe := func(what, v string) {
+		t.Helper()
+		if len(v) > 1200 || !utf8.ValidString(v) || strings.ContainsAny(v, "\r\n\x00") {
+			t.Errorf("%s is not safe to show: %d bytes, %q…", what, len(v), v[:min(len(v), 80)])
+		}
+	}
+
+	if err := h.ValidateConfig(ctx, "checker", []byte(`{"mode":"ok"}`)); err != nil {
+		t.Errorf("accepted settings: %v", err)
+	}
+	if err := activate("ok"); err != nil {
+		t.Errorf("activation: %v", err)
+	}
+	var ce *pluginhost.ConfigError
+	if err := h.ValidateConfig(ctx, "checker", []byte(`{"mode":"refuse"}`)); !errors.As(err, &ce) {
+		t.Errorf("refused settings: %v, want a *ConfigError", err)
+	} else {
+		safe("the field", ce.Field)
+		safe("the refusal", ce.Message)
+	}
+	var pe *sdk.ProviderError
+	if err := activate("provider"); !errors.As(err, &pe) || pe.StatusCode != 503 {
+		t.Errorf("a provider failure: %v", err)
+	} else {
+		safe("the provider's error", pe.Message)
+	}
+	for _, call := range map[string]func() error{
+		"check":    func() error { return h.ValidateConfig(ctx, "checker", []byte(`{"mode":"hang"}`)) },
+		"activate": func() error { return activate("hang") },
+	} {
+		if err := call(); !errors.Is(err, pluginhost.ErrUnavailable) {
+			t.Errorf("a hung plugin: %v, want it cut off as unavailable", err)
+		}
+	}
+	if err := activate("crash"); !errors.Is(err, pluginhost.ErrUnavailable) {
+		t.Errorf("a plugin dying mid-call: %v", err)
+	}
+	// Restarted, it answers again.
+	apptest.Eventually(t, 15*time.Second, func() error { return activate("ok") })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -186,14 +187,18 @@ func inboundResultToProto(r *InboundResult) *proto.InboundResponse {
 }
 
 func rejectionToProto(r *RejectError) *proto.Rejection {
-	return &proto.Rejection{Reason: proto.Rejection_Reason(r.Reason), Field: r.Field, Message: r.Message}
+	return &proto.Rejection{Reason: proto.Rejection_Reason(r.Reason), Field: validUTF8(r.Field), Message: validUTF8(r.Message)}
 }
 
 func providerErrorToProto(e *ProviderError) *proto.ProviderError {
 	return &proto.ProviderError{
 		StatusCode:   int32(e.StatusCode),
 		Retryable:    e.Retryable,
-		Message:      e.Message,
+		Message:      validUTF8(e.Message),
 		RetryAfterMs: e.RetryAfter.Milliseconds(),
 	}
 }
+
+// validUTF8 repairs a message quoting a provider's bytes: protobuf strings
+// must be valid UTF-8, and an invalid one would fail the whole call.
+func validUTF8(v string) string { return strings.ToValidUTF8(v, "\uFFFD") }
