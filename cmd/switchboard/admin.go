@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v3"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/config"
@@ -55,19 +54,20 @@ func adminCommand() *cli.Command {
 				Usage: "create a login for the admin UI",
 				Flags: append(config.DatabaseFlags(), workspace,
 					&cli.StringFlag{Name: "email", Required: true},
-					&cli.StringFlag{Name: "password", Required: true}),
+					&cli.StringFlag{Name: "password", Required: true, Usage: "8 to 72 bytes"},
+					&cli.StringFlag{Name: "role", Value: domain.RoleOwner, Usage: "owner, admin or agent"}),
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					email := strings.TrimSpace(cmd.String("email"))
 					if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
 						return fmt.Errorf("--email %q is not an email address", email)
 					}
-					password := cmd.String("password")
-					if len(password) < 8 {
-						return errors.New("--password must be at least 8 characters")
+					role := cmd.String("role")
+					if role != domain.RoleOwner && role != domain.RoleAdmin && role != domain.RoleAgent {
+						return fmt.Errorf("--role %q: owner, admin or agent", role)
 					}
-					hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+					hash, err := auth.HashPassword(cmd.String("password"))
 					if err != nil {
-						return err
+						return fmt.Errorf("--password: %w", err)
 					}
 					st, err := openStore(ctx, cmd)
 					if err != nil {
@@ -78,12 +78,13 @@ func adminCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					if err := st.CreateUser(ctx, ws.ID, email, string(hash)); errors.Is(err, store.ErrConflict) {
+					_, err = st.CreateUser(ctx, domain.User{WorkspaceID: ws.ID, Email: email, Role: role, PasswordHash: hash})
+					if errors.Is(err, store.ErrConflict) {
 						return fmt.Errorf("a user with email %s already exists", email)
 					} else if err != nil {
 						return err
 					}
-					fmt.Printf("created user %s in workspace %q\n", strings.ToLower(email), ws.Name)
+					fmt.Printf("created %s %s in workspace %q\n", role, strings.ToLower(email), ws.Name)
 					return nil
 				},
 			},

@@ -14,6 +14,32 @@ type Workspace struct {
 	CreatedAt time.Time
 }
 
+// User is a login for the admin UI. PasswordHash is a bcrypt hash.
+type User struct {
+	ID           string
+	WorkspaceID  string
+	Email        string
+	Role         string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// Roles of a user: an owner and an admin configure the workspace (an
+// owner also manages users); an agent sees and answers conversations only.
+const (
+	RoleOwner = "owner"
+	RoleAdmin = "admin"
+	RoleAgent = "agent"
+)
+
+// Session is a logged-in browser. ID is the SHA-256 of the cookie value.
+type Session struct {
+	ID        string
+	CSRFToken string
+	ExpiresAt time.Time
+	User      User
+}
+
 // AdminToken describes an admin API token. The token itself is shown once,
 // when it is made, and stored only as a hash: no AdminToken carries it.
 type AdminToken struct {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -51,6 +52,8 @@ type Deps struct {
 	// PublicURL is the base URL shown in inbound URLs; empty means "as requested".
 	PublicURL    string
 	MaxBodyBytes int64
+	// UI serves every path the API does not: the admin UI.
+	UI http.Handler
 	// Targets checks delivery and subscription URLs when they are saved;
 	// nil refuses every address outside the public internet.
 	Targets *delivery.Guard
@@ -107,7 +110,13 @@ func (s *Server) routes() {
 	r := s.router
 	r.HandleMethodNotAllowed = true
 	r.Use(s.requestID, s.recover, s.observe)
-	r.NoRoute(func(c *gin.Context) { s.fail(c, errNotFound("no such endpoint")) })
+	r.NoRoute(func(c *gin.Context) {
+		if s.UI != nil && !strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			s.UI.ServeHTTP(c.Writer, c.Request)
+			return
+		}
+		s.fail(c, errNotFound("no such endpoint"))
+	})
 	r.NoMethod(func(c *gin.Context) {
 		s.fail(c, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed on this endpoint"})
 	})

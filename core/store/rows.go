@@ -32,11 +32,23 @@ type userRow struct {
 	ID           string
 	WorkspaceID  string
 	Email        string
+	Role         string
 	PasswordHash string
 	CreatedAt    time.Time
 }
 
 func (userRow) TableName() string { return "users" }
+
+type sessionRow struct {
+	ID          string
+	UserID      string
+	WorkspaceID string
+	CSRFToken   string `gorm:"column:csrf_token"`
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+func (sessionRow) TableName() string { return "sessions" }
 
 type integrationRow struct {
 	ID                     string

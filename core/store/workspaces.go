@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 
@@ -35,17 +34,4 @@ func (s *Store) WorkspaceByName(ctx context.Context, name string) (domain.Worksp
 		return domain.Workspace{}, notFound(fmt.Sprintf("fetch workspace %q", name), err)
 	}
 	return domain.Workspace{ID: row.ID, Name: row.Name, CreatedAt: row.CreatedAt.UTC()}, nil
-}
-
-// CreateUser stores an admin-UI login. The email is kept lower-cased.
-func (s *Store) CreateUser(ctx context.Context, workspaceID, email, passwordHash string) error {
-	row := userRow{ID: NewID(), WorkspaceID: workspaceID, Email: strings.ToLower(email), PasswordHash: passwordHash, CreatedAt: now()}
-	err := s.db.WithContext(ctx).Create(&row).Error
-	if isUniqueViolation(err) {
-		return ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("store: create user: %w", err)
-	}
-	return nil
 }

@@ -19,6 +19,7 @@ func All() []*gormigrate.Migration {
 		m0006Connections(),
 		m0007ChatIndexes(),
 		m0008ThreadKinds(),
+		m0009UISessions(),
 	}
 }
 
