@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/switchboardhq/switchboard/adminui"
 	"github.com/switchboardhq/switchboard/core/activation"
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/config"
@@ -48,6 +49,7 @@ type App struct {
 	worker  *delivery.Worker
 	engine  *scripts.Engine
 	api     *httpapi.Server
+	ui      *adminui.UI
 	server  *http.Server
 	ln      net.Listener
 
@@ -119,7 +121,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Targets:      targets,
 	})
-	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, Threads: threading, inbound: in, worker: worker, engine: engine, api: api}
+	ui, err := adminui.New(adminui.Deps{Store: st, API: api.Handler(), Log: log.With("component", "adminui"), PublicURL: cfg.PublicURL})
+	if err != nil {
+		host.StopAll()
+		st.Close()
+		return nil, err
+	}
+	api.UI = ui
+	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, Threads: threading, inbound: in, worker: worker, engine: engine, api: api, ui: ui}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -152,7 +161,11 @@ func (a *App) Start() error {
 	a.worker.SetCallbackBase(strings.TrimRight(base, "/"))
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
-	a.wg.Add(4)
+	a.wg.Add(5)
+	go func() {
+		defer a.wg.Done()
+		a.ui.PurgeSessions(ctx, time.Hour)
+	}()
 	go func() {
 		defer a.wg.Done()
 		sweep := min(max(a.cfg.ChatInactivityTimeout/10, time.Second), time.Minute)

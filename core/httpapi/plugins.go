@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"path/filepath"
 
@@ -8,13 +9,17 @@ import (
 )
 
 type pluginResponse struct {
-	Name     string `json:"name"`
-	Kind     string `json:"kind,omitempty"`
-	Version  string `json:"version,omitempty"`
-	Channel  string `json:"channel,omitempty"`
-	State    string `json:"state"`
-	Restarts int    `json:"restarts"`
-	Error    string `json:"error,omitempty"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind,omitempty"`
+	Version     string `json:"version,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+	Channel     string `json:"channel,omitempty"`
+	State       string `json:"state"`
+	Restarts    int    `json:"restarts"`
+	Error       string `json:"error,omitempty"`
+	// ConfigSchema is the JSON Schema of the kind's settings (an
+	// integration's config, or a connection's provider settings).
+	ConfigSchema json.RawMessage `json:"configSchema,omitempty"`
 }
 
 // listPlugins shows the installed plugins and their health: running,
@@ -26,7 +31,10 @@ func (s *Server) listPlugins(c *gin.Context) {
 	for _, p := range s.Plugins.Plugins() {
 		r := pluginResponse{Name: filepath.Base(p.Path), Kind: p.Kind, Version: p.Version, Restarts: p.Restarts, Error: p.Error}
 		if info, ok := s.Plugins.Info(p.Kind); ok {
-			r.Channel = info.Channel
+			r.Channel, r.DisplayName = info.Channel, info.DisplayName
+			if json.Valid([]byte(info.ConfigSchema)) {
+				r.ConfigSchema = json.RawMessage(info.ConfigSchema)
+			}
 		}
 		switch {
 		case p.Error != "":

@@ -1,0 +1,123 @@
+package adminui
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/httpapi"
+)
+
+// apiError is an answer of the admin API other than a success.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+// field is the setting the error names, "" when it names none: the API's
+// messages start with the field ("delivery.url: …", "name is required").
+func (e *apiError) field() string {
+	if e.Status != http.StatusUnprocessableEntity {
+		return ""
+	}
+	return fieldPrefix.FindString(e.Message)
+}
+
+var fieldPrefix = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(?:(?:\.[A-Za-z0-9_]+)|(?:\[[0-9]+\]))*`)
+
+// call makes an admin API request in process, for the session's workspace,
+// and decodes a successful answer into out. A refusal is an *apiError.
+func (u *UI) call(r *http.Request, s *domain.Session, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(httpapi.AsWorkspace(r.Context(), s.User.WorkspaceID), method, path, body)
+	if err != nil {
+		return err
+	}
+	req.Host, req.TLS, req.RemoteAddr = r.Host, r.TLS, r.RemoteAddr
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	u.API.ServeHTTP(rec, req)
+	if rec.status >= 300 {
+		var e struct{ Error, Message string }
+		json.Unmarshal(rec.body.Bytes(), &e)
+		if e.Message == "" {
+			e.Message = fmt.Sprintf("the request failed (%d)", rec.status)
+		}
+		return &apiError{Status: rec.status, Code: e.Error, Message: e.Message}
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
+		return fmt.Errorf("adminui: decode %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// recorder captures an in-process answer.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.body.Write(b)
+}
+
+// formErrors sorts an API refusal into messages beside their fields and a
+// message for the whole form.
+type formErrors struct {
+	Fields map[string]string
+	Form   string
+}
+
+func errorsOf(err error) (*formErrors, bool) {
+	ae, ok := err.(*apiError)
+	if !ok {
+		return nil, false
+	}
+	fe := &formErrors{Fields: map[string]string{}}
+	if f := ae.field(); f != "" {
+		// A message about a nested field also shows beside each parent:
+		// delivery.params[0].value, delivery.params[0], delivery.params, delivery.
+		for {
+			fe.Fields[f] = ae.Message
+			i := strings.LastIndexAny(f, ".[")
+			if i <= 0 {
+				break
+			}
+			f = f[:i]
+		}
+	} else {
+		fe.Form = ae.Message
+	}
+	return fe, true
+}
