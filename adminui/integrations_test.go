@@ -1,0 +1,88 @@
+package adminui_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/switchboardhq/switchboard/core/apptest"
+	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
+)
+
+var apiKeyOnPage = regexp.MustCompile(`sbk_[A-Za-z0-9_-]+`)
+
+// TestCreateIntegrationShowsKeyOnce: the key is on the page that creates
+// the integration, works, and is never shown again.
+func TestCreateIntegrationShowsKeyOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL)
+		c := h.LoginUI("o@example.com", h.NewUser("o@example.com", domain.RoleOwner))
+		p := c.Post("/integrations", url.Values{"name": {"Shop"}, "kind": {"custom"}, "delivery.method": {"POST"}, "delivery.url": {""}, "auth.type": {"none"}})
+		if p.Status != http.StatusCreated {
+			t.Fatalf("create: %d\n%s", p.Status, p.Body)
+		}
+		key := apiKeyOnPage.FindString(p.Body)
+		id := regexp.MustCompile(`/api/webhooks/custom/([0-9a-f-]{36})`).FindStringSubmatch(p.Body)
+		if key == "" || id == nil || !strings.Contains(p.Body, "sbr_") {
+			t.Fatalf("the created page has no key, token or id:\n%s", p.Body)
+		}
+		r := h.PostCustom(id[1], key, map[string]any{"messageId": "m1", "conversationId": "c1", "from": map[string]any{"externalId": "u1"}, "content": "hi"})
+		if r.Status != http.StatusOK {
+			t.Errorf("the shown key: %d", r.Status)
+		}
+		for _, path := range []string{"/integrations", "/integrations/" + id[1], "/integrations/" + id[1] + "/edit"} {
+			if p := c.Get(path); p.Status != http.StatusOK || apiKeyOnPage.MatchString(p.Body) || strings.Contains(p.Body, "sbr_") {
+				t.Errorf("%s: %d, shows a key again", path, p.Status)
+			}
+		}
+		p = c.Post("/integrations/"+id[1]+"/regenerate-key", nil)
+		newKey := apiKeyOnPage.FindString(p.Body)
+		if p.Status != http.StatusOK || newKey == "" || newKey == key {
+			t.Fatalf("regenerate: %d, key %q", p.Status, newKey)
+		}
+	})
+}
+
+// TestContentIsEscaped: a name with markup is shown as text.
+func TestContentIsEscaped(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	c := h.LoginUI("e@example.com", h.NewUser("e@example.com", domain.RoleOwner))
+	h.CreateIntegration(map[string]any{"name": `<script>alert("x")</script><img src=x onerror=alert(1)>`, "kind": "custom"})
+	p := c.Get("/integrations")
+	if strings.Contains(p.Body, "<script>alert") || strings.Contains(p.Body, "<img src=x") || !strings.Contains(p.Body, "&lt;script&gt;") {
+		t.Errorf("the name is not escaped:\n%s", p.Body)
+	}
+}
+
+// TestOtherWorkspacesAreInvisible: a user sees only their workspace.
+func TestOtherWorkspacesAreInvisible(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	in := h.CreateIntegration(map[string]any{"name": "Theirs", "kind": "custom"})
+	c := h.LoginUI("x@example.com", h.NewUserIn("other", "x@example.com", domain.RoleOwner))
+	if p := c.Get("/integrations"); strings.Contains(p.Body, "Theirs") {
+		t.Errorf("another workspace's integration is listed")
+	}
+	if p := c.Get("/integrations/" + in.ID); p.Status != http.StatusNotFound {
+		t.Errorf("another workspace's integration: %d, want 404", p.Status)
+	}
+	if p := c.Post("/integrations/"+in.ID+"/delete", nil); p.Status != http.StatusNotFound {
+		t.Errorf("deleting another workspace's integration: %d, want 404", p.Status)
+	}
+}
+
+// TestFormErrorsBesideTheirField: a refused save shows the API's message
+// beside the field it names, and keeps what was typed.
+func TestFormErrorsBesideTheirField(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	c := h.LoginUI("f@example.com", h.NewUser("f@example.com", domain.RoleOwner))
+	p := c.Post("/integrations", url.Values{"name": {"Typo"}, "kind": {"custom"}, "delivery.method": {"POST"},
+		"delivery.url": {"https://example.com/hook"}, "auth.type": {"none"},
+		"params.key": {"who"}, "params.type": {"variable"}, "params.value": {"nosuchvariable"}})
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `class="field-error"`) || !strings.Contains(p.Body, "nosuchvariable") ||
+		!strings.Contains(p.Body, `value="Typo"`) {
+		t.Errorf("a refused save: %d\n%s", p.Status, p.Body)
+	}
+}
