@@ -83,6 +83,10 @@ func (u *UI) routes() {
 	u.mux.Handle("GET /{$}", u.page(anyone, u.home))
 
 	u.integrationRoutes()
+	u.toolRoutes()
+	u.operationRoutes()
+	u.workspaceRoutes()
+	u.inboxRoutes()
 
 	u.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		u.notFound(w, r)
