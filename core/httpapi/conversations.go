@@ -263,6 +263,25 @@ type teamCreateRequest struct {
 	Name *string `json:"name"`
 }
 
+func teamJSON(t domain.Team) gin.H {
+	return gin.H{"id": t.ID, "name": t.Name, "createdAt": t.CreatedAt}
+}
+
+// listTeams lists the workspace's teams, newest first.
+func (s *Server) listTeams(c *gin.Context) {
+	page, err := pageFrom(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	teams, next, err := s.Store.Teams(c.Request.Context(), workspace(c), page)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listJSON("teams", mapAll(teams, teamJSON), next))
+}
+
 func (s *Server) createTeam(c *gin.Context) {
 	var req teamCreateRequest
 	if err := decode(c, &req); err != nil {
@@ -279,5 +298,5 @@ func (s *Server) createTeam(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"id": t.ID, "name": t.Name, "createdAt": t.CreatedAt})
+	c.JSON(http.StatusCreated, teamJSON(t))
 }

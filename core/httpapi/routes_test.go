@@ -112,6 +112,7 @@ var routeTable = map[string]routeSpec{
 	}},
 	"POST /api/conversations/:id/end": {Admin: []routeCase{{Path: "/api/conversations/{conversation}/end", Expect: "foreign"}}},
 	"POST /api/teams":                 {Admin: []routeCase{{Path: "/api/teams", Body: map[string]any{"name": "b-team"}, Expect: "create"}}},
+	"GET /api/teams":                  {Admin: []routeCase{{Path: "/api/teams", Expect: "collection"}}},
 
 	"GET /api/deliveries": {Admin: []routeCase{
 		{Path: "/api/deliveries", Expect: "collection"},

@@ -188,6 +188,7 @@ func (s *Server) routes() {
 	api.POST("/conversations/:id/transfer", s.transferConversation)
 	api.POST("/conversations/:id/end", s.endConversation)
 	api.POST("/teams", s.createTeam)
+	api.GET("/teams", s.listTeams)
 
 	api.GET("/deliveries", s.listDeliveries)
 	api.GET("/deliveries/:id", s.getDelivery)

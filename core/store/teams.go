@@ -28,3 +28,17 @@ func (s *Store) Team(ctx context.Context, workspaceID, id string) (domain.Team, 
 
 // ErrTeamNotFound is returned for a transfer to an unknown team.
 var ErrTeamNotFound = errors.New("team not found")
+
+// Teams lists a workspace's teams, newest first.
+func (s *Store) Teams(ctx context.Context, workspaceID string, page domain.Page) ([]domain.Team, string, error) {
+	q := s.db.WithContext(ctx).Model(&teamRow{}).Where("workspace_id = ?", workspaceID)
+	rows, next, err := paginate(q, page, func(r *teamRow) string { return r.ID })
+	if err != nil {
+		return nil, "", fmt.Errorf("store: list teams: %w", err)
+	}
+	out := make([]domain.Team, len(rows))
+	for i, r := range rows {
+		out[i] = domain.Team{ID: r.ID, WorkspaceID: r.WorkspaceID, Name: r.Name, CreatedAt: r.CreatedAt.UTC()}
+	}
+	return out, next, nil
+}
