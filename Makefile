@@ -29,8 +29,11 @@ build:
 ## run: build, then serve on the embedded SQLite database under ./data/
 run: build
 	@echo
-	@echo "Starting Switchboard on http://$(or $(ADDR),$(SWITCHBOARD_ADDR),127.0.0.1:8080) (SQLite at ./data/switchboard.db)."
-	@echo "In another terminal, create an admin token:"
+	@echo "Starting Switchboard (SQLite at ./data/switchboard.db)."
+	@echo "Admin UI: http://$(or $(ADDR),$(SWITCHBOARD_ADDR),127.0.0.1:8080)/"
+	@echo "To log in, create a login first, in another terminal:"
+	@echo "  bin/switchboard admin create-user --workspace default --email you@example.com --password 'at least 8 characters'"
+	@echo "For the JSON API, an admin token:"
 	@echo "  bin/switchboard admin create-token --workspace default"
 	@echo
 	bin/switchboard serve$(if $(ADDR), --addr $(ADDR))

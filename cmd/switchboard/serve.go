@@ -38,6 +38,8 @@ func serveCommand() *cli.Command {
 			dbURL := config.RedactDatabaseURL(cfg.DatabaseURL)
 			log.Info("switchboard serving", "addr", app.Addr(), "version", core.Version, "database", app.Store.Dialect(), "database_url", dbURL)
 			fmt.Fprintf(os.Stdout, "\nSwitchboard is running at %s\n", base)
+			fmt.Fprintf(os.Stdout, "  Admin UI:   %s/  (log in with a user's email and password)\n", base)
+			fmt.Fprintf(os.Stdout, "  Make a login: %s admin create-user --workspace default --email you@example.com --password '…' --database-url '%s'\n", os.Args[0], dbURL)
 			fmt.Fprintf(os.Stdout, "  Admin API:  %s/api  (Authorization: Bearer sba_…)\n", base)
 			fmt.Fprintf(os.Stdout, "  Get a token: %s admin create-token --workspace default --database-url '%s'\n", os.Args[0], dbURL)
 			if dbURL != cfg.DatabaseURL {
