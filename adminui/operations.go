@@ -236,7 +236,9 @@ type subscriptionForm struct {
 	Events  map[string]bool
 	Headers []headerRow
 	Format  string
-	Errors  *formErrors
+	// DisabledReason says why the hub disabled the subscription, if it did.
+	DisabledReason string
+	Errors         *formErrors
 }
 
 // AllEvents are the events the form offers.
@@ -244,7 +246,7 @@ func (subscriptionForm) AllEvents() []string { return subscriptionEvents }
 
 func subscriptionFormOf(sub subscriptionInfo) *subscriptionForm {
 	f := &subscriptionForm{Editing: true, ID: sub.ID, URL: sub.URL, Enabled: sub.Enabled, Events: map[string]bool{},
-		Headers: sub.ExtraHeaders, Format: sub.Format}
+		Headers: sub.ExtraHeaders, Format: sub.Format, DisabledReason: sub.DisabledReason}
 	for _, e := range sub.SubscribedEvents {
 		f.Events[e] = true
 	}

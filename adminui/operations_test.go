@@ -501,3 +501,39 @@ func TestOperationsOfOtherWorkspaces(t *testing.T) {
 		t.Errorf("another workspace changed the subscription: %+v", got)
 	}
 }
+
+// TestSubscriptionDisabledByTheHub: a subscription whose endpoint kept
+// failing shows why it was disabled, and one click enables it again.
+func TestSubscriptionDisabledByTheHub(t *testing.T) {
+	rc := apptest.NewReceiver(t)
+	rc.Respond = func(int, *apptest.Received) apptest.Reply { return apptest.Reply{Status: 500} }
+	h := apptest.Start(t, storetest.SQLite(t), apptest.WithDisableAfter(400*time.Millisecond),
+		apptest.WithRetrySchedule(0, 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond, 200*time.Millisecond, time.Hour))
+	c := h.LoginUI("o@example.com", h.NewUser("o@example.com", domain.RoleOwner))
+	in := h.CreateIntegration(map[string]any{"name": "app", "kind": "custom"})
+	sub := h.Admin("POST", "/api/webhooks/", map[string]any{"url": rc.URL + "/failing", "subscribedEvents": []string{"messages"}}).Map(t)["id"].(string)
+	converse(t, h, in, "d-1", 0)
+	apptest.Eventually(t, 10*time.Second, func() error {
+		if r := h.Admin("GET", "/api/webhooks/"+sub, nil); r.Map(t)["enabled"] != false {
+			return fmt.Errorf("still enabled: %s", r.Body)
+		}
+		return nil
+	})
+	p := c.Get("/subscriptions")
+	if !strings.Contains(p.Body, `data-enabled="false"`) || !strings.Contains(p.Body, `class="hint disabled-reason">target disabled: every attempt failed since`) {
+		t.Errorf("the list does not say why it is disabled:\n%s", p.Body)
+	}
+	if p := c.Get("/subscriptions/" + sub + "/edit"); !strings.Contains(p.Body, `id="disabled-reason"`) || strings.Contains(p.Body, `id="subscription-enabled" value="1" checked`) {
+		t.Errorf("the form does not say why it is disabled:\n%s", p.Body)
+	}
+	// The failed deliveries are listed with the subscription as target.
+	if p := c.Get("/deliveries"); !strings.Contains(p.Body, `href="/subscriptions/`+sub+`/edit"`) {
+		t.Errorf("the deliveries do not link to their subscription:\n%s", p.Body)
+	}
+	if p := c.Post("/subscriptions/"+sub+"/enable", nil); p.Status != http.StatusSeeOther {
+		t.Fatalf("enable: %d", p.Status)
+	}
+	if p := c.Get("/subscriptions"); !strings.Contains(p.Body, `data-enabled="true"`) || strings.Contains(p.Body, "disabled-reason") {
+		t.Errorf("enabled again, the list still shows it disabled:\n%s", p.Body)
+	}
+}
