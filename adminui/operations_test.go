@@ -306,7 +306,7 @@ func TestSubscriptionLifecycle(t *testing.T) {
 			field string
 		}{
 			"no event":     {url.Values{"url": {hookURL}, "enabled": {"1"}}, "subscribedEvents"},
-			"a bad header": {url.Values{"url": {hookURL}, "subscribedEvents": {"messages"}, "headers.name": {"Bad Name"}, "headers.value": {"v"}}, "extraHeaders"},
+			"a bad header": {url.Values{"url": {hookURL}, "subscribedEvents": {"messages"}, "headers.name": {"Bad Name"}, "headers.value": {markup}}, "extraHeaders"},
 			"a set header": {url.Values{"url": {hookURL}, "subscribedEvents": {"messages"}, "headers.name": {"webhook-id"}, "headers.value": {"v"}}, "extraHeaders"},
 			"a mask to a new host": {url.Values{"url": {"http://localhost:1/other"}, "subscribedEvents": {"messages"},
 				"headers.name": {"Authorization"}, "headers.value": {"********"}}, "extraHeaders"},
