@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -29,7 +30,9 @@ type pluginResponse struct {
 func (s *Server) listPlugins(c *gin.Context) {
 	out := []pluginResponse{}
 	for _, p := range s.Plugins.Plugins() {
-		r := pluginResponse{Name: filepath.Base(p.Path), Kind: p.Kind, Version: p.Version, Restarts: p.Restarts, Error: p.Error}
+		r := pluginResponse{Name: filepath.Base(p.Path), Kind: p.Kind, Version: p.Version, Restarts: p.Restarts,
+			// The host's error names the executable by its path: name it as Name does.
+			Error: strings.ReplaceAll(p.Error, p.Path, filepath.Base(p.Path))}
 		if info, ok := s.Plugins.Info(p.Kind); ok {
 			r.Channel, r.DisplayName = info.Channel, info.DisplayName
 			if json.Valid([]byte(info.ConfigSchema)) {

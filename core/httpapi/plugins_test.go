@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,4 +37,32 @@ func TestListPlugins(t *testing.T) {
 			t.Errorf("the answer describes the host: %s", r.Body)
 		}
 	})
+}
+
+// TestListPluginsRefused: a plugin whose executable does not match its
+// manifest is refused, and its error names it as Name does, never by the
+// host's path.
+func TestListPluginsRefused(t *testing.T) {
+	dir := apptest.CopyPlugins(t)
+	bin := filepath.Join(dir, "sms")
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, append(b, "altered"...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := apptest.Start(t, storetest.SQLite(t), apptest.WithPluginDir(dir))
+	r := h.Admin("GET", "/api/plugins", nil)
+	var out struct {
+		Plugins []struct{ Name, State, Error string }
+	}
+	r.JSON(t, &out)
+	refused := false
+	for _, p := range out.Plugins {
+		refused = refused || (p.Name == "sms" && p.State == "refused" && strings.Contains(p.Error, "refused sms: ") && strings.Contains(p.Error, "checksum"))
+	}
+	if !refused || strings.Contains(string(r.Body), dir) {
+		t.Errorf("the altered plugin: %s", r.Body)
+	}
 }
