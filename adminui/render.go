@@ -106,7 +106,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, s *domain.Session, s
 		return
 	}
 	name := "layout"
-	if f := r.URL.Query().Get("fragment"); f != "" {
+	if f := r.URL.Query().Get("fragment"); f != "" && page != "error" {
 		if t.Lookup("fragment-"+f) == nil {
 			http.Error(w, "no such fragment", http.StatusNotFound)
 			return
