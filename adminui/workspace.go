@@ -207,7 +207,9 @@ func (u *UI) newConnection(w http.ResponseWriter, r *http.Request, s *domain.Ses
 		u.apiFail(w, r, s, err)
 		return
 	}
-	f := &connectionForm{Channel: strings.ToUpper(r.URL.Query().Get("channel")), Channels: chans}
+	q := r.URL.Query()
+	// The channel select reloads the page with what was typed, secrets aside.
+	f := &connectionForm{Channel: strings.ToUpper(q.Get("channel")), Code: q.Get("code"), Sender: q.Get("sender"), Route: q.Get("route"), Channels: chans}
 	if f.channelSchema() == nil && len(chans) > 0 {
 		f.Channel = chans[0].Channel
 	}
@@ -338,7 +340,9 @@ func (p *campaignsPage) IntegrationName(id string) string {
 }
 
 // Types are the campaign types the API knows.
-func (campaignsPage) Types() []string { return []string{domain.CampaignKeyword, domain.CampaignChatbot} }
+func (campaignsPage) Types() []string {
+	return []string{domain.CampaignKeyword, domain.CampaignChatbot}
+}
 
 func (u *UI) campaignsData(r *http.Request, s *domain.Session) (*campaignsPage, error) {
 	p := &campaignsPage{Campaign: campaignForm{Type: domain.CampaignKeyword}, AutoReply: autoReplyForm{Active: true}}
@@ -376,13 +380,13 @@ func (u *UI) campaignsData(r *http.Request, s *domain.Session) (*campaignsPage, 
 }
 
 var campaignDone = map[string]string{
-	"created":            "Campaign created as a draft.",
-	"live":               "The campaign is live.",
-	"pause":              "The campaign is paused.",
-	"reply-created":      "Auto-reply created.",
-	"reply-activated":    "The auto-reply is active.",
-	"reply-deactivated":  "The auto-reply is inactive.",
-	"reply-deleted":      "Auto-reply deleted.",
+	"created":           "Campaign created as a draft.",
+	"live":              "The campaign is live.",
+	"pause":             "The campaign is paused.",
+	"reply-created":     "Auto-reply created.",
+	"reply-activated":   "The auto-reply is active.",
+	"reply-deactivated": "The auto-reply is inactive.",
+	"reply-deleted":     "Auto-reply deleted.",
 }
 
 func (u *UI) listCampaigns(w http.ResponseWriter, r *http.Request, s *domain.Session) {

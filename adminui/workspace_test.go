@@ -44,7 +44,7 @@ func TestConnectionCreatedFromTheSchema(t *testing.T) {
 		}
 		p = c.Get("/connections/new?channel=sms")
 		for _, want := range []string{
-			`<option value="SMS" selected>`, `<option value="WHATSAPP">`, `data-reload-on-change`,
+			`<option value="SMS" selected>`, `<option value="WHATSAPP">`, `data-channel-select="/connections/new"`, `src="/static/workspace.js"`,
 			`type="text" name="provider.accountSid"`, `type="password" name="provider.authToken"`, `type="url" name="provider.baseUrl"`,
 			"AC followed by 32 hexadecimal digits",
 		} {
@@ -56,7 +56,10 @@ func TestConnectionCreatedFromTheSchema(t *testing.T) {
 			t.Errorf("the SMS form shows WhatsApp settings")
 		}
 		// Another channel's plugin brings its own settings, no UI change.
-		p = c.Get("/connections/new?channel=WHATSAPP")
+		p = c.Get("/connections/new?channel=WHATSAPP&code=wa-1&sender=%2B15550001111")
+		if !strings.Contains(p.Body, `name="code" value="wa-1"`) || !strings.Contains(p.Body, `name="sender" value="&#43;15550001111"`) {
+			t.Errorf("switching channel loses what was typed")
+		}
 		for _, want := range []string{`name="provider.phoneNumberId"`, `type="password" name="provider.accessToken"`, `type="password" name="provider.appSecret"`, `type="password" name="provider.verifyToken"`, `name="provider.apiVersion"`} {
 			if !strings.Contains(p.Body, want) {
 				t.Errorf("the WhatsApp form lacks %s", want)
