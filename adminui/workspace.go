@@ -238,11 +238,10 @@ func (u *UI) createConnection(w http.ResponseWriter, r *http.Request, s *domain.
 			u.apiFail(w, r, s, err)
 			return
 		}
-		status := http.StatusUnprocessableEntity
+		status := formStatus(err)
 		if ae := err.(*apiError); ae.Status == http.StatusConflict {
 			// The only conflict is a taken code.
 			fe = &formErrors{Fields: map[string]string{"code": ae.Message}}
-			status = ae.Status
 		}
 		// A message about one setting shows beside it, not also below all.
 		for _, pf := range schemaFields(schema, nil) {
@@ -438,9 +437,11 @@ func (u *UI) createCampaign(w http.ResponseWriter, r *http.Request, s *domain.Se
 	u.render(w, r, s, formStatus(err), "campaigns", p)
 }
 
-// formStatus is the status of a page that shows a refused form again.
+// formStatus is the status of a page that shows a refused form again: the
+// API's, except that an unknown object the form named (404) is a mistake
+// in the form (422).
 func formStatus(err error) int {
-	if ae, ok := err.(*apiError); ok && ae.Status < 500 && ae.Status != http.StatusNotFound {
+	if ae, ok := err.(*apiError); ok && ae.Status != http.StatusNotFound {
 		return ae.Status
 	}
 	return http.StatusUnprocessableEntity

@@ -384,6 +384,13 @@ func TestTokenCreatedInTheUI(t *testing.T) {
 		if p := admin.Post("/tokens", url.Values{"name": {"mine"}}); p.Status != http.StatusForbidden || tokenOnPage.MatchString(p.Body) {
 			t.Errorf("admin creates a token: %d, want 403", p.Status)
 		}
+		other := h.Admin("POST", "/api/tokens", map[string]any{"name": "leaver"}).Map(t)
+		if p := admin.Post("/tokens/"+other["id"].(string)+"/revoke", nil); p.Status != http.StatusSeeOther {
+			t.Errorf("admin revokes a token: %d", p.Status)
+		}
+		if r := h.AdminAs(other["token"].(string), "GET", "/api/tokens", nil); r.Status != http.StatusUnauthorized {
+			t.Errorf("the token the admin revoked: %d, want 401", r.Status)
+		}
 	})
 }
 
