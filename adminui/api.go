@@ -44,7 +44,7 @@ func (u *UI) call(r *http.Request, s *domain.Session, method, path string, in, o
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(httpapi.AsWorkspace(r.Context(), s.User.WorkspaceID), method, path, body)
+	req, err := http.NewRequestWithContext(httpapi.AsUser(r.Context(), s.User), method, path, body)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,12 @@ func errConflict(format string, args ...any) error {
 	return &apiError{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf(format, args...)}
 }
 
+// errForbidden refuses a logged-in user of the admin UI whose role does not
+// allow the call. Admin tokens are never refused it: they carry no role.
+func errForbidden(format string, args ...any) error {
+	return &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf(format, args...)}
+}
+
 func errUnauthorized(msg string) error {
 	return &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: msg}
 }

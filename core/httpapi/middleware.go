@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
 )
 
@@ -95,27 +96,47 @@ func (s *Server) adminAuth(c *gin.Context) {
 	}
 }
 
-// inProcessKey marks a request the admin UI makes in process.
+// inProcessKey marks a request the admin UI makes in process; its value is
+// the caller.
 type inProcessKey struct{}
 
-// AsWorkspace marks a request the admin UI makes in process on behalf of a
-// logged-in user of the workspace: the API serves it as it would a request
-// bearing one of the workspace's admin tokens. Only code in this process
-// can set it; a request from outside never carries it.
+// caller is whom an in-process request acts for. A request bearing an admin
+// token has none: a token acts for its whole workspace.
+type caller struct {
+	WorkspaceID string
+	UserID      string
+	Role        string
+}
+
+const ctxCaller = "caller"
+
+// AsWorkspace marks a request the admin UI makes in process on behalf of
+// its workspace, without a user: the API serves it as it would a request
+// bearing one of the workspace's admin tokens, except for what only an
+// owner may do (users, new tokens), which it refuses. Only code in this
+// process can set it; a request from outside never carries it.
 func AsWorkspace(ctx context.Context, workspaceID string) context.Context {
-	return context.WithValue(ctx, inProcessKey{}, workspaceID)
+	return context.WithValue(ctx, inProcessKey{}, caller{WorkspaceID: workspaceID})
+}
+
+// AsUser marks a request the admin UI makes in process on behalf of a
+// logged-in user: as AsWorkspace, and the API knows the user's role, so
+// what only an owner may do is refused to an admin or an agent.
+func AsUser(ctx context.Context, u domain.User) context.Context {
+	return context.WithValue(ctx, inProcessKey{}, caller{WorkspaceID: u.WorkspaceID, UserID: u.ID, Role: u.Role})
 }
 
 // authenticate checks the admin token and records the workspace; on failure
 // it answers 401 and aborts.
 func (s *Server) authenticate(c *gin.Context) bool {
-	if ws, ok := c.Request.Context().Value(inProcessKey{}).(string); ok && ws != "" {
+	if who, ok := c.Request.Context().Value(inProcessKey{}).(caller); ok && who.WorkspaceID != "" {
 		if err := checkParams(c); err != nil {
 			s.fail(c, err)
 			c.Abort()
 			return false
 		}
-		c.Set(ctxWorkspace, ws)
+		c.Set(ctxWorkspace, who.WorkspaceID)
+		c.Set(ctxCaller, who)
 		return true
 	}
 	h := c.GetHeader("Authorization")
@@ -156,6 +177,29 @@ func (s *Server) withAdmin(c *gin.Context, h gin.HandlerFunc) {
 }
 
 func workspace(c *gin.Context) string { return c.GetString(ctxWorkspace) }
+
+// requireOwner refuses, with 403, an in-process request of a user who is
+// not an owner of the workspace (or of no user at all). A request bearing
+// an admin token passes: tokens are not scoped by role, and whoever holds
+// one may do anything in its workspace (docs/security.md).
+func (s *Server) requireOwner(c *gin.Context, what string) bool {
+	v, inProcess := c.Get(ctxCaller)
+	if !inProcess {
+		return true
+	}
+	if who, _ := v.(caller); who.Role == domain.RoleOwner {
+		return true
+	}
+	s.fail(c, errForbidden("only an owner of the workspace may %s", what))
+	return false
+}
+
+// callerID is the user an in-process request acts for, "" for a token.
+func callerID(c *gin.Context) string {
+	v, _ := c.Get(ctxCaller)
+	who, _ := v.(caller)
+	return who.UserID
+}
 
 // baseURL is where the outside world reaches the hub.
 func (s *Server) baseURL(r *http.Request) string {

@@ -124,9 +124,22 @@ var routeTable = map[string]routeSpec{
 		{Path: "/api/deliveries/retry", Body: map[string]any{"integrationId": "{integration}"}, Expect: "foreign"},
 	}},
 
+	"POST /api/tokens": {Admin: []routeCase{
+		{Path: "/api/tokens", Body: map[string]any{"name": "b-token"}, Expect: "create"},
+		{Path: "/api/tokens", Expect: "create"},
+	}},
 	"GET /api/tokens":        {Admin: []routeCase{{Path: "/api/tokens", Expect: "collection"}}},
 	"GET /api/plugins":       {Admin: []routeCase{{Path: "/api/plugins", Expect: "collection"}}},
 	"DELETE /api/tokens/:id": {Admin: []routeCase{{Path: "/api/tokens/{token}", Expect: "foreign"}}},
+
+	"GET /api/users": {Admin: []routeCase{{Path: "/api/users", Expect: "collection"}}},
+	"POST /api/users": {Admin: []routeCase{
+		{Path: "/api/users", Body: map[string]any{"email": "b-user@example.com", "password": "b-password-1", "role": "agent"}, Expect: "create"},
+	}},
+	"DELETE /api/users/:id": {Admin: []routeCase{
+		{Path: "/api/users/{user}", Expect: "foreign"},
+		{Path: "/api/users/{owner}", Expect: "foreign"},
+	}},
 
 	"POST /api/connections": {Admin: []routeCase{{Path: "/api/connections", Body: map[string]any{
 		"code": "b-conn", "channel": "SMS", "sender": "15550003333",
@@ -360,6 +373,15 @@ func seedWorkspace(t *testing.T, h *apptest.Hub) *workspaceA {
 		t.Fatalf("auto-reply: %d %s", ar.Status, ar.Body)
 	}
 
+	user := h.Admin("POST", "/api/users", map[string]any{"email": "alpha.agent.8e4d@example.com", "password": "alpha-password-1", "role": "agent"})
+	if user.Status != http.StatusCreated {
+		t.Fatalf("user: %d %s", user.Status, user.Body)
+	}
+	owner := h.Admin("POST", "/api/users", map[string]any{"email": "alpha.owner.2a9c@example.com", "password": "alpha-password-2", "role": "owner"})
+	if owner.Status != http.StatusCreated {
+		t.Fatalf("owner: %d %s", owner.Status, owner.Body)
+	}
+
 	a := &workspaceA{
 		ids: map[string]string{
 			"integration":    in.ID,
@@ -372,6 +394,8 @@ func seedWorkspace(t *testing.T, h *apptest.Hub) *workspaceA {
 			"connectionCode": "alpha-conn-5e1f",
 			"campaign":       camp.Map(t)["id"].(string),
 			"autoReply":      ar.Map(t)["id"].(string),
+			"user":           user.Map(t)["id"].(string),
+			"owner":          owner.Map(t)["id"].(string),
 		},
 		apiKey: in.APIKey,
 		secrets: map[string]string{
@@ -403,6 +427,9 @@ func seedWorkspace(t *testing.T, h *apptest.Hub) *workspaceA {
 			"connection route":    "alpha-route-71",
 			"campaign name":       "alpha-campaign-3b7c",
 			"auto-reply message":  "alpha auto reply 6f1e",
+			"user email":          "alpha.agent.8e4d@example.com",
+			"owner email":         "alpha.owner.2a9c@example.com",
+			"user id":             user.Map(t)["id"].(string),
 		},
 	}
 	return a
@@ -458,6 +485,11 @@ func (a *workspaceA) checkIntact(t *testing.T, h *apptest.Hub) {
 	h.Admin("GET", "/api/campaigns", nil).JSON(t, &camps)
 	if len(camps.Campaigns) != 1 || camps.Campaigns[0].Status != "draft" {
 		t.Errorf("A's campaigns after the walk: %+v", camps)
+	}
+	var users struct{ Users []struct{ Email string } }
+	h.Admin("GET", "/api/users", nil).JSON(t, &users)
+	if len(users.Users) != 2 {
+		t.Errorf("A's users after the walk: %+v", users)
 	}
 	var ars struct{ AutoReplies []struct{ Active bool } }
 	h.Admin("GET", "/api/auto-replies", nil).JSON(t, &ars)

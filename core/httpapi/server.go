@@ -197,8 +197,13 @@ func (s *Server) routes() {
 
 	api.GET("/plugins", s.listPlugins)
 
+	api.POST("/tokens", s.createToken)
 	api.GET("/tokens", s.listTokens)
 	api.DELETE("/tokens/:id", s.revokeToken)
+
+	api.GET("/users", s.listUsers)
+	api.POST("/users", s.createUser)
+	api.DELETE("/users/:id", s.deleteUser)
 }
 
 func (s *Server) healthz(c *gin.Context) {

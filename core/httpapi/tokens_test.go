@@ -163,3 +163,66 @@ func TestAdminTokenRevokedInAnotherProcess(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminTokenCreate: POST /api/tokens answers a working token once; the
+// hub keeps its hash; it stops working when revoked.
+func TestAdminTokenCreate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL)
+		r := h.Admin("POST", "/api/tokens", map[string]any{"name": "  deploy bot  "})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.Status, r.Body)
+		}
+		var made struct {
+			ID, Name, Token string
+			CreatedAt       time.Time
+			LastUsedAt      *time.Time
+		}
+		r.JSON(t, &made)
+		if !strings.HasPrefix(made.Token, "sba_") || len(made.Token) != 47 || made.ID == "" || made.Name != "deploy bot" || made.CreatedAt.IsZero() || made.LastUsedAt != nil {
+			t.Fatalf("created = %s", r.Body)
+		}
+		if strings.Contains(string(r.Body), auth.Hash(made.Token)) {
+			t.Errorf("the answer holds the token's hash")
+		}
+		if r := h.AdminAs(made.Token, "GET", "/api/integrations", nil); r.Status != http.StatusOK {
+			t.Fatalf("the new token: %d", r.Status)
+		}
+		list := h.Admin("GET", "/api/tokens", nil)
+		if strings.Contains(string(list.Body), made.Token) || strings.Contains(string(list.Body), auth.Hash(made.Token)) || !strings.Contains(string(list.Body), made.ID) {
+			t.Errorf("the list: %s", list.Body)
+		}
+
+		// Without a body or a name: named "api".
+		for _, body := range []any{nil, map[string]any{}, map[string]any{"name": ""}} {
+			r := h.Admin("POST", "/api/tokens", body)
+			if r.Status != http.StatusCreated || r.Map(t)["name"] != "api" {
+				t.Errorf("create with %v: %d %s", body, r.Status, r.Body)
+			}
+		}
+		for _, tc := range []struct {
+			body   any
+			status int
+		}{
+			{map[string]any{"name": strings.Repeat("n", 201)}, 422},
+			{map[string]any{"name": "a\u0000b"}, 422},
+			{map[string]any{"name": 7}, 400},
+			{map[string]any{"token": "sba_mine"}, 400},
+			{"[]", 400},
+		} {
+			if r := h.Admin("POST", "/api/tokens", tc.body); r.Status != tc.status {
+				t.Errorf("create with %v: %d %s, want %d", tc.body, r.Status, r.Body, tc.status)
+			}
+		}
+		if r := h.Do("POST", "/api/tokens", nil, nil); r.Status != http.StatusUnauthorized {
+			t.Errorf("create without a token: %d", r.Status)
+		}
+
+		if r := h.Admin("DELETE", "/api/tokens/"+made.ID, nil); r.Status != http.StatusNoContent {
+			t.Fatalf("revoke: %d", r.Status)
+		}
+		if r := h.AdminAs(made.Token, "GET", "/api/integrations", nil); r.Status != http.StatusUnauthorized {
+			t.Errorf("the revoked token: %d, want 401", r.Status)
+		}
+	})
+}

@@ -41,17 +41,18 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (domain.User, err
 	return row.domain(), nil
 }
 
-// Users lists a workspace's users, oldest first.
-func (s *Store) Users(ctx context.Context, workspaceID string) ([]domain.User, error) {
-	var rows []userRow
-	if err := s.db.WithContext(ctx).Where("workspace_id = ?", workspaceID).Order("created_at, id").Limit(1000).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: list users: %w", err)
+// Users lists a workspace's users, newest first.
+func (s *Store) Users(ctx context.Context, workspaceID string, page domain.Page) ([]domain.User, string, error) {
+	q := s.db.WithContext(ctx).Model(&userRow{}).Where("workspace_id = ?", workspaceID)
+	rows, next, err := paginate(q, page, func(r *userRow) string { return r.ID })
+	if err != nil {
+		return nil, "", fmt.Errorf("store: list users: %w", err)
 	}
 	out := make([]domain.User, len(rows))
 	for i := range rows {
 		out[i] = rows[i].domain()
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // DeleteUser removes a user of a workspace and ends their sessions. The
@@ -61,6 +62,11 @@ func (s *Store) DeleteUser(ctx context.Context, workspaceID, id string) error {
 		return ErrNotFound
 	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Two owners removing each other at once must not both succeed:
+		// the workspace's row is held until the removal commits.
+		if err := lockWorkspace(tx, s.dialect, workspaceID); err != nil {
+			return err
+		}
 		var row userRow
 		if err := tx.Where("workspace_id = ? AND id = ?", workspaceID, id).Take(&row).Error; err != nil {
 			return notFound("fetch user "+id, err)
