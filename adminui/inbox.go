@@ -210,6 +210,9 @@ func (u *UI) load(r *http.Request, s *domain.Session, v *inboxView, id string) e
 	if err := u.call(r, s, "GET", apiThreadPath(id), nil, &conv); err != nil {
 		return err
 	}
+	if conv.ID != id {
+		return errNoThread
+	}
 	v.Thread = &conv
 	if fragment != "" && fragment != "thread" {
 		return nil
@@ -281,11 +284,34 @@ func (u *UI) loadIntegrations(r *http.Request, s *domain.Session, v *inboxView) 
 	return nil
 }
 
+// errNoThread answers a thread id that names no conversation.
+var errNoThread = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "There is no such conversation."}
+
+// threadID is the path's thread id, when it can be one: the API's ids are
+// UUIDs. One with a slash or a dot would make another API path.
+func threadID(r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if len(id) > 64 {
+		return "", false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return "", false
+		}
+	}
+	return id, true
+}
+
 // showInbox renders the list, and the thread {id} beside it when one is
 // open; ?fragment=threads or ?fragment=thread renders only that part.
 func (u *UI) showInbox(w http.ResponseWriter, r *http.Request, s *domain.Session) {
+	id, ok := threadID(r)
+	if !ok {
+		u.apiFail(w, r, s, errNoThread)
+		return
+	}
 	v := newInboxView(r)
-	if err := u.load(r, s, v, r.PathValue("id")); err != nil {
+	if err := u.load(r, s, v, id); err != nil {
 		u.apiFail(w, r, s, err)
 		return
 	}
@@ -306,23 +332,28 @@ func (u *UI) showInbox(w http.ResponseWriter, r *http.Request, s *domain.Session
 // the reply kept to send again.
 func (u *UI) replyConversation(w http.ResponseWriter, r *http.Request, s *domain.Session) {
 	content := r.PostFormValue("content")
-	u.inboxAction(w, r, s, "messages", map[string]any{"content": content}, content, "")
+	u.inboxAction(w, r, s, "messages", map[string]any{"content": content}, content, "", "The reply was not sent")
 }
 
 func (u *UI) transferConversation(w http.ResponseWriter, r *http.Request, s *domain.Session) {
-	u.inboxAction(w, r, s, "transfer", map[string]any{"teamId": r.PostFormValue("teamId")}, "", "transferred")
+	u.inboxAction(w, r, s, "transfer", map[string]any{"teamId": r.PostFormValue("teamId")}, "", "transferred", "The conversation was not transferred")
 }
 
 func (u *UI) endConversation(w http.ResponseWriter, r *http.Request, s *domain.Session) {
-	u.inboxAction(w, r, s, "end", nil, "", "ended")
+	u.inboxAction(w, r, s, "end", nil, "", "ended", "The conversation was not ended")
 }
 
 // inboxAction posts an action on the thread {id} to the API, then goes back
 // to the thread, at its newest message, saying what was done. A refusal of
-// the request itself (400, 409, 422) shows on the thread as a notice, with
-// draft kept in the reply box.
-func (u *UI) inboxAction(w http.ResponseWriter, r *http.Request, s *domain.Session, action string, in any, draft, done string) {
-	id := r.PathValue("id")
+// the request itself (400, 409, 422) shows on the thread as a notice that
+// starts with failed and gives the API's reason, with draft kept in the
+// reply box.
+func (u *UI) inboxAction(w http.ResponseWriter, r *http.Request, s *domain.Session, action string, in any, draft, done, failed string) {
+	id, ok := threadID(r)
+	if !ok || id == "" {
+		u.apiFail(w, r, s, errNoThread)
+		return
+	}
 	v := newInboxView(r)
 	err := u.call(r, s, "POST", apiThreadPath(id)+"/"+action, in, nil)
 	if err == nil {
@@ -338,6 +369,6 @@ func (u *UI) inboxAction(w http.ResponseWriter, r *http.Request, s *domain.Sessi
 		u.apiFail(w, r, s, err)
 		return
 	}
-	v.Notice, v.Draft = &notice{"error", ae.Message}, draft
+	v.Notice, v.Draft = &notice{"error", failed + ": " + ae.Message + "."}, draft
 	u.render(w, r, s, ae.Status, "conversations", v)
 }

@@ -199,15 +199,24 @@ func TestInboxRefusalsShowAsNotices(t *testing.T) {
 	agent := h.LoginUI("agent@example.com", h.NewUser("agent@example.com", domain.RoleAgent))
 
 	p := agent.Post("/conversations/"+conv.ID+"/messages", url.Values{"content": {"   "}})
-	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="notice">content is required</div>`) {
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="notice">The reply was not sent: content is required.</div>`) {
 		t.Errorf("an empty reply: %d\n%s", p.Status, p.Body)
+	}
+	long := strings.Repeat("<long> ", 10<<10)
+	p = agent.Post("/conversations/"+conv.ID+"/messages", url.Values{"content": {long}})
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="notice">The reply was not sent: content is longer than 64 KiB.</div>`) ||
+		!strings.Contains(p.Body, `name="content" rows="3" required>`+strings.Repeat("&lt;long&gt; ", 10<<10)+`</textarea>`) {
+		t.Errorf("a reply too long: %d, want the notice and the reply kept to edit", p.Status)
 	}
 	if r := h.Admin("POST", "/api/conversations/"+conv.ID+"/end", nil); r.Status != http.StatusOK {
 		t.Fatalf("end: %d %s", r.Status, r.Body)
 	}
 	p = agent.Post("/conversations/"+conv.ID+"/messages", url.Values{"content": {"too <late>"}})
-	if p.Status != http.StatusConflict || !strings.Contains(p.Body, `role="alert" id="notice">the conversation has ended</div>`) {
+	if p.Status != http.StatusConflict || !strings.Contains(p.Body, `role="alert" id="notice">The reply was not sent: the conversation has ended.</div>`) {
 		t.Errorf("a reply to an ended conversation: %d\n%s", p.Status, p.Body)
+	}
+	if !strings.Contains(p.Body, `<blockquote class="draft" id="unsent-reply">too &lt;late&gt;</blockquote>`) {
+		t.Errorf("the refused reply is lost")
 	}
 	if len(messagesOf(t, h, conv.ID)) != 1 {
 		t.Errorf("a refused reply was stored")
@@ -244,7 +253,7 @@ func TestInboxTransferAndEnd(t *testing.T) {
 			t.Errorf("the transfer is not shown:\n%s", p.Body)
 		}
 		p = agent.Post("/conversations/"+conv.ID+"/transfer", url.Values{"teamId": {"01a1fe7b-0000-7000-8000-000000000000"}})
-		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="notice">teamId: no team`) {
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="notice">The conversation was not transferred: teamId: no team`) {
 			t.Errorf("a transfer to no team: %d\n%s", p.Status, p.Body)
 		}
 
@@ -265,7 +274,7 @@ func TestInboxTransferAndEnd(t *testing.T) {
 			}
 		}
 		p = agent.Post("/conversations/"+conv.ID+"/end", nil)
-		if p.Status != http.StatusConflict || !strings.Contains(p.Body, "the conversation has already ended") {
+		if p.Status != http.StatusConflict || !strings.Contains(p.Body, `id="notice">The conversation was not ended: the conversation has already ended.</div>`) {
 			t.Errorf("ending twice: %d\n%s", p.Status, p.Body)
 		}
 	})
@@ -405,6 +414,15 @@ func TestInboxOtherWorkspaces(t *testing.T) {
 		}
 		if got := conversationOf(t, h, "T1"); got.Status != domain.ConversationOpen || got.TeamID != "" || len(messagesOf(t, h, conv.ID)) != 1 {
 			t.Errorf("another workspace changed the conversation: %+v", got)
+		}
+		// An id that would make another API path names no conversation.
+		for _, id := range []string{"integrations", conv.ID + "%2Fmessages", "..%2F..%2Fintegrations", "%2E%2E"} {
+			if p := other.Get("/conversations/" + id); p.Status != http.StatusNotFound {
+				t.Errorf("GET /conversations/%s: %d, want 404", id, p.Status)
+			}
+			if p := other.Post("/conversations/"+id+"/end", nil); p.Status != http.StatusNotFound {
+				t.Errorf("POST /conversations/%s/end: %d, want 404", id, p.Status)
+			}
 		}
 	})
 }
