@@ -427,8 +427,9 @@ func TestInboxOtherWorkspaces(t *testing.T) {
 	})
 }
 
-// TestInboxForms: an agent uses the inbox but no configuration page, and
-// the inbox's forms need the session's CSRF token, sent from this origin.
+// TestInboxForms: every role uses the inbox, an agent no configuration
+// page, and the inbox's forms need the session's CSRF token, sent from
+// this origin.
 func TestInboxForms(t *testing.T) {
 	h := apptest.Start(t, storetest.SQLite(t))
 	in := h.CreateIntegration(map[string]any{"name": "Support site", "kind": "custom"})
@@ -454,6 +455,12 @@ func TestInboxForms(t *testing.T) {
 	}
 	if got := conversationOf(t, h, "T1"); got.Status != domain.ConversationOpen || len(messagesOf(t, h, conv.ID)) != 1 {
 		t.Errorf("a forged form changed the conversation: %+v", got)
+	}
+	for _, role := range []string{domain.RoleOwner, domain.RoleAdmin} {
+		c := h.LoginUI(role+"@example.com", h.NewUser(role+"@example.com", role))
+		if p := c.Get("/conversations/" + conv.ID); p.Status != http.StatusOK || !strings.Contains(p.Body, `id="reply-form"`) {
+			t.Errorf("the %s's inbox: %d", role, p.Status)
+		}
 	}
 	if p := h.UIClient().Get("/conversations/" + conv.ID); !strings.Contains(p.Body, `action="/login"`) {
 		t.Errorf("without a session the inbox opens")
