@@ -1,6 +1,7 @@
 package adminui_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/apptest"
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store/storetest"
+	"github.com/switchboardhq/switchboard/plugins/fakeprovider"
 )
 
 // postCustom sends a contact's message through the custom webhook.
@@ -220,6 +222,76 @@ func TestInboxRefusalsShowAsNotices(t *testing.T) {
 	}
 	if len(messagesOf(t, h, conv.ID)) != 1 {
 		t.Errorf("a refused reply was stored")
+	}
+}
+
+// TestInboxWhatsAppWindow: a reply the API refuses because WhatsApp's
+// 24-hour window is closed shows why, the reply kept in its box; the
+// agent's page holds nothing of the connection's settings.
+func TestInboxWhatsAppWindow(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	wa := fakeprovider.NewCloudAPI(fakeprovider.CloudAPIOptions{})
+	if err := wa.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wa.Close() })
+	o := wa.Options()
+	conn := h.Admin("POST", "/api/connections", map[string]any{
+		"code": "wa-main", "channel": "WHATSAPP", "sender": o.DisplayPhoneNumber,
+		"provider": map[string]any{"phoneNumberId": o.PhoneNumberID, "accessToken": o.AccessToken, "appSecret": o.AppSecret,
+			"verifyToken": "verify-me-5b1e", "baseUrl": wa.URL()},
+	})
+	if conn.Status != http.StatusCreated {
+		t.Fatalf("connection: %d %s", conn.Status, conn.Body)
+	}
+	in := h.CreateIntegration(map[string]any{"name": "WhatsApp desk", "kind": "custom", "connections": []string{"wa-main"}})
+	if r := h.Admin("POST", "/api/integrations/"+in.ID+"/start", nil); r.Status != http.StatusOK {
+		t.Fatalf("start: %d %s", r.Status, r.Body)
+	}
+	wa.SetWebhook(conn.Map(t)["inboundUrl"].(string))
+	old := map[string]any{
+		"object": "whatsapp_business_account",
+		"entry": []any{map[string]any{"id": o.WABAID, "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
+			"messaging_product": "whatsapp",
+			"metadata":          map[string]any{"display_phone_number": o.DisplayPhoneNumber, "phone_number_id": o.PhoneNumberID},
+			"contacts":          []any{map[string]any{"profile": map[string]any{"name": "Old Friend"}, "wa_id": "15550009999"}},
+			"messages": []any{map[string]any{"from": "15550009999", "id": "wamid.old-1", "type": "text", "text": map[string]any{"body": "from yesterday"},
+				"timestamp": fmt.Sprint(time.Now().Add(-25 * time.Hour).Unix())}},
+		}}}}},
+	}
+	raw, _ := json.Marshal(old)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if st, err := wa.PostWebhook(ctx, raw); err != nil || st != http.StatusOK {
+		t.Fatalf("old message: %d %v", st, err)
+	}
+	var conv apiConversation
+	apptest.Eventually(t, 10*time.Second, func() error {
+		var list struct{ Conversations []apiConversation }
+		h.Admin("GET", "/api/conversations", nil).JSON(t, &list)
+		if len(list.Conversations) != 1 {
+			return fmt.Errorf("%d conversations", len(list.Conversations))
+		}
+		conv = list.Conversations[0]
+		return nil
+	})
+	agent := h.LoginUI("agent@example.com", h.NewUser("agent@example.com", domain.RoleAgent))
+	p := agent.Get("/conversations/" + conv.ID)
+	if !strings.Contains(p.Body, `<dd id="thread-integration">WhatsApp desk · WHATSAPP</dd>`) || !strings.Contains(p.Body, "from yesterday") {
+		t.Errorf("the chat is not shown:\n%s", p.Body)
+	}
+	p = agent.Post("/conversations/"+conv.ID+"/messages", url.Values{"content": {"sorry, <late>"}})
+	if p.Status != http.StatusConflict || !strings.Contains(p.Body, `id="notice">The reply was not sent: the WHATSAPP reply window is closed`) ||
+		!strings.Contains(p.Body, `required>sorry, &lt;late&gt;</textarea>`) {
+		t.Errorf("a reply outside the window: %d\n%s", p.Status, p.Body)
+	}
+	for _, secret := range []string{o.AccessToken, o.AppSecret, "verify-me-5b1e", wa.URL(), o.PhoneNumberID, in.APIKey, "wa-main"} {
+		if strings.Contains(p.Body, secret) {
+			t.Errorf("the agent's page holds %q", secret)
+		}
+	}
+	if len(wa.Messages()) != 0 {
+		t.Errorf("a reply outside the window reached the provider")
 	}
 }
 
