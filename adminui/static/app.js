@@ -92,7 +92,8 @@
     const tick = () => {
       if (document.hidden) return setTimeout(tick, every);
       fetch(el.dataset.refresh, { headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin" })
-        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+        // A redirect means the session ended: keep the part as it is.
+        .then((r) => (r.ok && !r.redirected ? r.text() : Promise.reject(r.status)))
         .then((html) => {
           if (el.lastHTML !== html) {
             el.lastHTML = html;

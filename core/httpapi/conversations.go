@@ -91,6 +91,26 @@ func (s *Server) listConversations(c *gin.Context) {
 	c.JSON(http.StatusOK, listJSON("conversations", mapAll(convs, conversationJSON), next))
 }
 
+// listConversationIntegrations names the workspace's integrations, newest
+// first: their ids and names only, what an inbox needs to label and filter
+// threads, and nothing of their configuration. The admin UI shows it to
+// agents, who may read conversations but never configuration.
+func (s *Server) listConversationIntegrations(c *gin.Context) {
+	page, err := pageFrom(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ins, next, err := s.Store.Integrations(c.Request.Context(), workspace(c), page)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, listJSON("integrations", mapAll(ins, func(in domain.Integration) gin.H {
+		return gin.H{"id": in.ID, "name": in.Name}
+	}), next))
+}
+
 // getConversation answers one conversation, in the shape of the list's items.
 func (s *Server) getConversation(c *gin.Context) {
 	conv, err := s.Store.Conversation(c.Request.Context(), workspace(c), c.Param("id"))

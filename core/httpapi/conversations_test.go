@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/core/apptest"
@@ -169,4 +170,46 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestConversationIntegrations: the names of the workspace's integrations,
+// newest first and paged, with nothing of their configuration; another
+// workspace sees none of them.
+func TestConversationIntegrations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL)
+		first := h.CreateIntegration(map[string]any{"name": "Support site", "kind": "custom",
+			"outboundUrl": "https://hooks.example.com/secret-path"})
+		second := h.CreateIntegration(map[string]any{"name": "Shop", "kind": "custom"})
+		r := h.Admin("GET", "/api/conversations/integrations?limit=1", nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("list: %d %s", r.Status, r.Body)
+		}
+		var page struct {
+			Integrations []map[string]any `json:"integrations"`
+			NextCursor   string           `json:"nextCursor"`
+		}
+		r.JSON(t, &page)
+		if len(page.Integrations) != 1 || page.Integrations[0]["id"] != second.ID || page.Integrations[0]["name"] != "Shop" || page.NextCursor == "" {
+			t.Fatalf("first page = %s", r.Body)
+		}
+		if len(page.Integrations[0]) != 2 {
+			t.Errorf("an item holds more than id and name: %v", page.Integrations[0])
+		}
+		r = h.Admin("GET", "/api/conversations/integrations?limit=1&cursor="+page.NextCursor, nil)
+		page.NextCursor = ""
+		r.JSON(t, &page)
+		if len(page.Integrations) != 1 || page.Integrations[0]["id"] != first.ID || page.NextCursor != "" {
+			t.Errorf("second page = %s", r.Body)
+		}
+		for _, leak := range []string{"secret-path", "hooks.example.com", first.APIKey, "custom", "inboundUrl"} {
+			if strings.Contains(string(r.Body), leak) {
+				t.Errorf("the answer holds %q: %s", leak, r.Body)
+			}
+		}
+		r = h.AdminAs(h.NewAdminToken("other"), "GET", "/api/conversations/integrations", nil)
+		if r.Status != http.StatusOK || strings.Contains(string(r.Body), "Support site") || strings.Contains(string(r.Body), first.ID) {
+			t.Errorf("another workspace: %d %s", r.Status, r.Body)
+		}
+	})
 }

@@ -100,7 +100,8 @@ var routeTable = map[string]routeSpec{
 		{Path: "/api/conversations", Expect: "collection"},
 		{Path: "/api/conversations?integrationId={integration}", Expect: "collection"},
 	}},
-	"GET /api/conversations/:id": {Admin: []routeCase{{Path: "/api/conversations/{conversation}", Expect: "foreign"}}},
+	"GET /api/conversations/integrations": {Admin: []routeCase{{Path: "/api/conversations/integrations", Expect: "collection"}}},
+	"GET /api/conversations/:id":          {Admin: []routeCase{{Path: "/api/conversations/{conversation}", Expect: "foreign"}}},
 	"GET /api/conversations/:id/messages": {Admin: []routeCase{
 		{Path: "/api/conversations/{conversation}/messages", Expect: "foreign"},
 	}},

@@ -182,6 +182,7 @@ func (s *Server) routes() {
 	api.DELETE("/auto-replies/:id", s.deleteAutoReply)
 
 	api.GET("/conversations", s.listConversations)
+	api.GET("/conversations/integrations", s.listConversationIntegrations)
 	api.GET("/conversations/:id", s.getConversation)
 	api.GET("/conversations/:id/messages", s.listMessages)
 	api.POST("/conversations/:id/messages", s.createMessage)

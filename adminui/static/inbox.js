@@ -1,0 +1,54 @@
+// Switchboard admin UI, the conversations inbox: keeps the open thread at
+// its newest message as messages arrive, unless the user scrolled up to
+// read; submits the filter when it changes; Ctrl+Enter sends a reply.
+"use strict";
+
+(function () {
+  // pinned: the user is at the newest message (or has not scrolled);
+  // top: where the user left the pane, kept across refreshes, which
+  // replace the pane (app.js dispatches "refreshed" after each).
+  let pinned = true;
+  let top = 0;
+  const near = 40;
+
+  const pane = () => document.getElementById("messages");
+  const atNewest = (el) => el.scrollHeight - el.scrollTop - el.clientHeight < near;
+  const toNewest = (el) => { el.scrollTop = el.scrollHeight; };
+
+  // Scroll events do not bubble: listen in the capture phase.
+  document.addEventListener("scroll", (ev) => {
+    if (ev.target.id !== "messages") return;
+    pinned = atNewest(ev.target);
+    top = ev.target.scrollTop;
+  }, true);
+
+  document.addEventListener("refreshed", (ev) => {
+    if (ev.target.id !== "thread-live") return;
+    const el = pane();
+    if (!el) return;
+    if (pinned) toNewest(el);
+    else el.scrollTop = top;
+  });
+
+  document.addEventListener("change", (ev) => {
+    if (ev.target.matches("[data-submit-on-change]") && ev.target.form) ev.target.form.requestSubmit();
+  });
+
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && ev.target.id === "reply-content") {
+      ev.preventDefault();
+      ev.target.form.requestSubmit();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const live = document.getElementById("thread-live");
+    const el = pane();
+    if (!el || !live) return;
+    if (live.hasAttribute("data-earlier-page")) {
+      pinned = false; // reading earlier messages: stay at their start
+      return;
+    }
+    toNewest(el);
+  });
+})();
