@@ -75,8 +75,6 @@ type named struct {
 	Name string `json:"name"`
 }
 
-type notice struct{ Kind, Text string }
-
 // inboxView is what the conversations page shows: the thread list, with
 // its filter and page, and the open thread, if any.
 type inboxView struct {
