@@ -36,6 +36,10 @@ var fieldPrefix = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(?:(?:\.[A-Za-z0-9_]
 // call makes an admin API request in process, for the session's workspace,
 // and decodes a successful answer into out. A refusal is an *apiError.
 func (u *UI) call(r *http.Request, s *domain.Session, method, path string, in, out any) error {
+	if !strings.HasPrefix(path, "/api/") {
+		// Anything else would come back to the UI, not the API.
+		return fmt.Errorf("adminui: %s is not an admin API path", path)
+	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
