@@ -106,12 +106,16 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, s *domain.Session, s
 		return
 	}
 	name := "layout"
-	if f := r.URL.Query().Get("fragment"); f != "" && page != "error" {
-		if t.Lookup("fragment-"+f) == nil {
+	if f := r.URL.Query().Get("fragment"); f != "" {
+		switch {
+		case t.Lookup("fragment-"+f) != nil:
+			name = "fragment-" + f
+		case status < 400:
 			http.Error(w, "no such fragment", http.StatusNotFound)
 			return
 		}
-		name = "fragment-" + f
+		// An error page has no fragments: it is written whole, with its
+		// status, so a refusal stays a refusal.
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, view{Session: s, Nav: navOf(page), Data: data}); err != nil {

@@ -21,6 +21,10 @@ type pluginResponse struct {
 	// ConfigSchema is the JSON Schema of the kind's settings (an
 	// integration's config, or a connection's provider settings).
 	ConfigSchema json.RawMessage `json:"configSchema,omitempty"`
+	// Auth says who authenticates the kind's inbound traffic: api_key (the
+	// hub, with the integration's inbound API key), signature (the plugin,
+	// with the provider's signature) or public (no one).
+	Auth string `json:"auth,omitempty"`
 }
 
 // listPlugins shows the installed plugins and their health: running,
@@ -34,7 +38,7 @@ func (s *Server) listPlugins(c *gin.Context) {
 			// The host's error names the executable by its path: name it as Name does.
 			Error: strings.ReplaceAll(p.Error, p.Path, filepath.Base(p.Path))}
 		if info, ok := s.Plugins.Info(p.Kind); ok {
-			r.Channel, r.DisplayName = info.Channel, info.DisplayName
+			r.Channel, r.DisplayName, r.Auth = info.Channel, info.DisplayName, string(info.AuthMode())
 			if json.Valid([]byte(info.ConfigSchema)) {
 				r.ConfigSchema = json.RawMessage(info.ConfigSchema)
 			}

@@ -21,14 +21,14 @@ func TestListPlugins(t *testing.T) {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 		var out struct {
-			Plugins []struct{ Name, Kind, Channel, State, Version string }
+			Plugins []struct{ Name, Kind, Channel, State, Version, Auth string }
 		}
 		r.JSON(t, &out)
 		got := map[string]string{}
 		for _, p := range out.Plugins {
-			got[p.Kind] = p.State + " " + p.Channel
+			got[p.Kind] = p.State + " " + p.Channel + " " + p.Auth
 		}
-		for kind, want := range map[string]string{"custom": "running ", "sms": "running SMS", "whatsapp": "running WHATSAPP"} {
+		for kind, want := range map[string]string{"custom": "running  api_key", "sms": "running SMS signature", "whatsapp": "running WHATSAPP signature"} {
 			if got[kind] != want {
 				t.Errorf("%s: %q, want %q (%s)", kind, got[kind], want, r.Body)
 			}
