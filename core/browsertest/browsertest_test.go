@@ -285,8 +285,9 @@ func TestProblemsLeftFailTheTest(t *testing.T) {
 func TestTimeoutReportsThePage(t *testing.T) {
 	s := newSite(t)
 	r := &recorder{TB: t}
-	b := New(r, WithTimeout(time.Second))
+	b := New(r)
 	b.Go(s.URL + "/app")
+	b.timeout = time.Second // as WithTimeout would, for the wait that must fail only
 	r.expectFatal(func() { b.WaitVisible("#never") })
 
 	msg := r.message()
