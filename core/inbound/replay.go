@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/threads"
 	"github.com/switchboardhq/switchboard/plugins/host"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
@@ -87,7 +88,7 @@ func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.I
 	}
 	info, _ := s.plugins.Info(k.Raw.Kind)
 	base := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: k.ReceivedAt,
-		EventType: domain.EventMessageReceived, Chat: info.Sends}
+		EventType: domain.EventMessageReceived, Chat: threads.ChatKind(info)}
 	res, err := s.callPlugin(ctx, &Request{Kind: k.Raw.Kind, IntegrationID: k.IntegrationID, Method: k.Raw.Method,
 		URL: k.Raw.URL, Header: k.Raw.Header, Body: k.Raw.Body, ReceivedAt: k.ReceivedAt}, "", in.Config)
 	var rej *sdk.RejectError

@@ -42,14 +42,23 @@ func NewService(st *store.Store, kinds Kinds, planner Planner) *Service {
 
 // Route is how a conversation's events travel. A conversation that came in
 // through a connection is a chat on the connection's channel; otherwise it
-// is a chat when its integration's kind sends replies itself (the widget),
-// and an app's thread when replies go to the integration's target.
+// is a chat when its integration's kind is one (see ChatKind), and an
+// app's thread when replies go to the integration's target.
 func (s *Service) Route(in domain.Integration, conv domain.Conversation) domain.Route {
 	if conv.ConnectionID != "" {
 		return domain.Route{Channel: conv.Channel, Chat: true}
 	}
 	info, ok := s.kinds.Info(in.Kind)
-	return domain.Route{Channel: in.Kind, Chat: ok && info.Sends}
+	return domain.Route{Channel: in.Kind, Chat: ok && ChatKind(info)}
+}
+
+// ChatKind reports whether an integration kind's conversations are chats:
+// its plugin sends the replies itself, or its senders are the public (a
+// website's visitors), whom the hub answers live. In a chat the contact's
+// messages and the chat's end go to the integration's target, and agent
+// replies go to the contact, not to the target.
+func ChatKind(info sdk.Info) bool {
+	return info.Sends || info.AuthMode() == sdk.AuthPublic
 }
 
 // ReplyWindow returns how long after a contact's last message a channel
