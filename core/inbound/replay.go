@@ -43,7 +43,7 @@ func (s *Service) Replay(ctx context.Context, kind string) error {
 			if errors.Is(err, host.ErrUnavailable) {
 				// Down again: record what was done; the next start resumes.
 				if len(items) > 0 {
-					_, err := s.store.Ingest(ctx, items, s.writer.Recorder())
+					_, err := s.writer.Commit(ctx, items)
 					return err
 				}
 				return nil
@@ -57,7 +57,7 @@ func (s *Service) Replay(ctx context.Context, kind string) error {
 			items = append(items, more...)
 		}
 		if len(items) > 0 {
-			if _, err := s.store.Ingest(ctx, items, s.writer.Recorder()); err != nil {
+			if _, err := s.writer.Commit(ctx, items); err != nil {
 				return err
 			}
 			if s.notify != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/live"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
@@ -33,12 +34,17 @@ type Service struct {
 	store   *store.Store
 	kinds   Kinds
 	planner Planner
+	live    *live.Hub
 }
 
 // NewService returns the threading service. A nil planner plans nothing.
 func NewService(st *store.Store, kinds Kinds, planner Planner) *Service {
 	return &Service{store: st, kinds: kinds, planner: planner}
 }
+
+// Publish has the service tell h of every change it commits (a reply, an
+// end, a transfer), once committed.
+func (s *Service) Publish(h *live.Hub) { s.live = h }
 
 // Route is how a conversation's events travel. A conversation that came in
 // through a connection is a chat on the connection's channel; otherwise it
@@ -151,6 +157,7 @@ func (s *Service) Reply(ctx context.Context, conv domain.Conversation, route dom
 	if err != nil {
 		return domain.Message{}, 0, fmt.Errorf("threads: reply in %s: %w", conv.ID, err)
 	}
+	s.live.Publish(live.Change{WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID})
 	return m, queued, nil
 }
 
@@ -193,6 +200,7 @@ func (s *Service) End(ctx context.Context, workspaceID, conversationID string, r
 	if err != nil {
 		return domain.Conversation{}, 0, fmt.Errorf("threads: end %s: %w", conversationID, err)
 	}
+	s.live.Publish(live.Change{WorkspaceID: workspaceID, ConversationID: conv.ID})
 	return conv, queued, nil
 }
 
@@ -229,5 +237,6 @@ func (s *Service) Transfer(ctx context.Context, workspaceID, conversationID, tea
 	if err != nil {
 		return domain.Conversation{}, 0, fmt.Errorf("threads: transfer %s: %w", conversationID, err)
 	}
+	s.live.Publish(live.Change{WorkspaceID: workspaceID, ConversationID: conv.ID})
 	return conv, queued, nil
 }
