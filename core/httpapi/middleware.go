@@ -60,7 +60,7 @@ func (s *Server) observe(c *gin.Context) {
 	status := c.Writer.Status()
 	s.requests.WithLabelValues(methodLabel(c.Request.Method), route, strconv.Itoa(status)).Observe(d.Seconds())
 	level := slog.LevelInfo
-	if strings.HasPrefix(route, "/api/webhooks/") && status < 400 || route == "/healthz" || route == "/readyz" || route == "/metrics" {
+	if (strings.HasPrefix(route, "/api/webhooks/") || c.GetBool(ctxQuiet)) && status < 400 || route == "/healthz" || route == "/readyz" || route == "/metrics" {
 		level = slog.LevelDebug
 	}
 	if status >= 500 {
