@@ -1,9 +1,9 @@
 /* Switchboard website chat widget. Plain JavaScript, no dependencies, no
- * build step. Embed it with
- *   <script src="https://HUB/webchat/INTEGRATION_ID/widget.js" async></script>
- * Optional attributes: data-name and data-email, the visitor's, when the
- * page knows them. Everything shown is set with textContent: a message is
- * text, never markup. */
+ * build step. A page embeds it with a script element whose src is
+ * HUB/webchat/INTEGRATION_ID/widget.js (see the integration's demo page at
+ * HUB/webchat/INTEGRATION_ID); optional data-name and data-email attributes
+ * give the visitor's, when the page knows them. Everything shown is set
+ * with textContent: a message is text, never markup. */
 (function () {
   "use strict";
   var settings = {};
