@@ -603,3 +603,45 @@ func TestWebchatAcrossHubs(t *testing.T) {
 	}
 	onA.message(t, content("Once reconnected"))
 }
+
+// TestWebchatResponseAPI: the customer's system answers a visitor through
+// the response API, with the visitor id it got as chatId; the answer is
+// streamed to the visitor.
+func TestWebchatResponseAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL)
+		in := h.CreateIntegration(map[string]any{"name": "shop", "kind": "webchat"})
+		visitor := newVisitor()
+		if r := visitorPost(h, in.ID, say(visitor, "Where is my parcel?")); r.Status != http.StatusAccepted {
+			t.Fatalf("post: %d %s", r.Status, r.Body)
+		}
+		_, s := openStream(t, h, in.ID, visitor, "")
+		if s == nil {
+			t.Fatal("no stream")
+		}
+		s.message(t, content("Where is my parcel?"))
+
+		respond := func(chat string, body map[string]any) *apptest.Response {
+			return h.Do("POST", "/integrations/live-chat/"+in.ID+"/chats/"+chat+"/events",
+				map[string]string{"Authorization": "Bearer " + in.ResponseToken}, body)
+		}
+		if r := respond(visitor, map[string]any{"type": "MESSAGE", "msg": "On its way!"}); r.Status != http.StatusAccepted {
+			t.Fatalf("response: %d %s", r.Status, r.Body)
+		}
+		s.message(t, content("On its way!"))
+		if r := respond(visitor, map[string]any{"type": "MESSAGE", "channel": map[string]any{"type": "webchat"}, "msg": "Tracking: 42"}); r.Status != http.StatusAccepted {
+			t.Fatalf("response naming the channel: %d %s", r.Status, r.Body)
+		}
+		s.message(t, content("Tracking: 42"))
+		if r := respond(visitor, map[string]any{"type": "MESSAGE", "channel": map[string]any{"type": "SMS"}, "msg": "x"}); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("response on another channel: %d %s, want 422", r.Status, r.Body)
+		}
+		if r := respond(newVisitor(), map[string]any{"type": "MESSAGE", "msg": "x"}); r.Status != http.StatusNotFound {
+			t.Errorf("response to an unknown visitor: %d %s, want 404", r.Status, r.Body)
+		}
+		if r := respond(visitor, map[string]any{"type": "END"}); r.Status != http.StatusAccepted {
+			t.Fatalf("end: %d %s", r.Status, r.Body)
+		}
+		s.event(t, "end")
+	})
+}
