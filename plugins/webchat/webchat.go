@@ -45,6 +45,10 @@ const (
 	visitorRate     = 5.0 // messages per second
 	visitorBurst    = 10.0
 	maxVisitorsSeen = 10_000
+	// replayAge tells a request the hub kept while the plugin was down, and
+	// hands over now, from a live one: it was received this long ago or
+	// more. The hub answered it 202 already; it is never rate limited.
+	replayAge = 10 * time.Second
 )
 
 //go:embed widget.js
@@ -250,7 +254,7 @@ func (w *Webchat) message(req *sdk.InboundRequest, cfg config) (*sdk.InboundResu
 	if err != nil {
 		return nil, err
 	}
-	if !w.limiter.allow(visitor) {
+	if w.limiter.now().Sub(req.ReceivedAt) < replayAge && !w.limiter.allow(visitor) {
 		// Not logged: a flood must not grow the event log. The widget
 		// shows the message and the visitor sends again.
 		return reply(http.StatusTooManyRequests, "application/json",

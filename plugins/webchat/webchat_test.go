@@ -236,3 +236,18 @@ func TestWidgetSource(t *testing.T) {
 		t.Errorf("widget.js is %d bytes; keep it small", len(widgetJS))
 	}
 }
+
+// TestReplaysAreNotRateLimited: requests the hub kept while the plugin was
+// down were answered 202 already; handed over later, all at once, none is
+// refused.
+func TestReplaysAreNotRateLimited(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	ch := plugintest.Connect(t, &Webchat{limiter: newLimiter(visitorRate, visitorBurst, 100, clk.now)})
+	for i := range 3 * int(visitorBurst) {
+		res, err := ch.HandleInbound(t.Context(), &sdk.InboundRequest{Method: http.MethodPost, URL: "https://hub.example.com/webchat/i/messages",
+			IntegrationID: "i", Header: http.Header{}, Body: body(t, nil), ReceivedAt: clk.now().Add(-time.Minute)})
+		if err != nil || len(res.Messages) != 1 {
+			t.Fatalf("kept request %d: %+v %v", i+1, res, err)
+		}
+	}
+}
