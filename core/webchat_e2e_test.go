@@ -237,7 +237,9 @@ func TestWebchatVisitorAndAgent(t *testing.T) {
 		if conv.ExternalID != visitor || conv.Contact.ExternalID != visitor || conv.Contact.Name != "Ada" || conv.Contact.Email != "ada@example.com" || conv.Status != "open" {
 			t.Errorf("conversation %+v", conv)
 		}
-		var msgs struct{ Messages []struct{ Direction, Content string } }
+		var msgs struct {
+			Messages []struct{ Direction, Content string }
+		}
 		h.Admin("GET", "/api/conversations/"+conv.ID+"/messages", nil).JSON(t, &msgs)
 		if len(msgs.Messages) != 2 {
 			t.Fatalf("%d messages stored, want 2 (the repeat dropped): %+v", len(msgs.Messages), msgs)
@@ -406,7 +408,9 @@ func TestWebchatRefusals(t *testing.T) {
 		if convs := webchatConversations(t, h, in.ID); len(convs) != 0 {
 			t.Errorf("refused messages made conversations: %+v", convs)
 		}
-		var events struct{ Events []struct{ Status, Error string } }
+		var events struct {
+			Events []struct{ Status, Error string }
+		}
 		h.Admin("GET", "/api/integrations/"+in.ID+"/events?status=routing_error", nil).JSON(t, &events)
 		if len(events.Events) == 0 || !strings.Contains(events.Events[len(events.Events)-1].Error, "content") {
 			t.Errorf("refusals in the event log: %+v", events.Events)
