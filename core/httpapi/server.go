@@ -107,7 +107,10 @@ func New(d Deps) *Server {
 		Help:    "HTTP requests by route and status.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"method", "route", "status"})
-	d.Registry.MustRegister(s.requests)
+	d.Registry.MustRegister(s.requests, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "switchboard_live_streams",
+		Help: "Live streams (website chat visitors waiting for replies) open in this process.",
+	}, func() float64 { return float64(s.streams.open()) }))
 	s.routes()
 	return s
 }
