@@ -17,7 +17,7 @@ import (
 // proxy only the per-visitor and per-integration limits apply.
 const (
 	// senderRate and senderBurst bound the messages one address may post
-	// to public routes: a token bucket.
+	// to public routes, and the streams it may open: a token bucket.
 	senderRate  = 10.0 // per second
 	senderBurst = 30.0
 	// maxTrackedSenders bounds the addresses remembered; the least recently

@@ -73,6 +73,13 @@ func (s *Server) stream(c *gin.Context, in domain.IntegrationAuth) {
 		s.fail(c, errBadRequest("visitor must be the visitor's id, as the widget made it (%d to %d characters)", minPublicKey, maxPublicKey))
 		return
 	}
+	if !s.senders.allow(clientKey(c.Request), time.Now()) {
+		// Opening a stream reads the database, as posting writes it: one
+		// address's requests of either kind share its bucket.
+		c.Header("Retry-After", "1")
+		c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": "rate_limited", "message": "too many requests from this address; wait a moment"})
+		return
+	}
 	ctx := c.Request.Context()
 	conv, err := s.Store.PublicChat(ctx, in.ID, key)
 	if errors.Is(err, store.ErrNotFound) {
