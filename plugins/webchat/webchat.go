@@ -212,7 +212,13 @@ func (w *Webchat) page(req *sdk.InboundRequest, cfg config) (*sdk.InboundResult,
 		return reply(http.StatusNotFound, "application/json", errorBody("not_found", "no such page")), nil
 	}
 	u.RawQuery, u.Fragment = "", ""
-	u.Path = strings.TrimRight(u.Path, "/") + "/widget.js"
+	u.Path = strings.TrimRight(u.Path, "/")
+	if !strings.HasSuffix(u.Path, "/webchat/"+req.IntegrationID) {
+		// Only the hub's public route serves the page (not the generic
+		// webhook path, under which the widget's script is not served).
+		return reply(http.StatusNotFound, "application/json", errorBody("not_found", "the chat's page is at /webchat/"+req.IntegrationID)), nil
+	}
+	u.Path += "/widget.js"
 	title := cfg.Title
 	if title == "" {
 		title = "Chat with us"

@@ -251,3 +251,10 @@ func TestReplaysAreNotRateLimited(t *testing.T) {
 		}
 	}
 }
+
+func TestPageOnlyOnThePublicRoute(t *testing.T) {
+	r := get(t, nil, "https://hub.example.com/api/webhooks/webchat/0198c7d6-aaaa-7bbb-8ccc-123456789abc").Reply
+	if r.Status != http.StatusNotFound {
+		t.Errorf("page under the webhook path: %d, want 404", r.Status)
+	}
+}
