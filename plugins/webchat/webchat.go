@@ -213,7 +213,7 @@ func (w *Webchat) page(req *sdk.InboundRequest, cfg config) (*sdk.InboundResult,
 	}
 	u.RawQuery, u.Fragment = "", ""
 	u.Path = strings.TrimRight(u.Path, "/")
-	if !strings.HasSuffix(u.Path, "/webchat/"+req.IntegrationID) {
+	if !strings.HasSuffix(u.Path, "/webchat/"+req.IntegrationID) || strings.HasSuffix(u.Path, "/api/webhooks/webchat/"+req.IntegrationID) {
 		// Only the hub's public route serves the page (not the generic
 		// webhook path, under which the widget's script is not served).
 		return reply(http.StatusNotFound, "application/json", errorBody("not_found", "the chat's page is at /webchat/"+req.IntegrationID)), nil
