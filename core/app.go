@@ -238,8 +238,8 @@ func (a *App) OpenStreams() int { return a.api.OpenStreams() }
 func (a *App) Routes() []httpapi.Route { return a.api.Routes() }
 
 // Shutdown stops in order: end the live streams, stop taking requests and
-// finish those in flight, commit what the writer holds, let deliveries in flight finish, stop the
-// plugins, close the database.
+// finish those in flight, commit what the writer holds, let deliveries in
+// flight finish, stop the plugins, close the database.
 func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	if err := a.server.Shutdown(ctx); err != nil {
