@@ -27,6 +27,7 @@ import (
 	"github.com/switchboardhq/switchboard/core/delivery"
 	"github.com/switchboardhq/switchboard/core/httpapi"
 	"github.com/switchboardhq/switchboard/core/inbound"
+	"github.com/switchboardhq/switchboard/core/live"
 	"github.com/switchboardhq/switchboard/core/pluginhost"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/threads"
@@ -46,12 +47,16 @@ type App struct {
 	// Threads is the threading service: the rules messages are recorded by.
 	Threads *threads.Service
 	inbound *inbound.Service
-	worker  *delivery.Worker
-	engine  *scripts.Engine
-	api     *httpapi.Server
-	ui      *adminui.UI
-	server  *http.Server
-	ln      net.Listener
+	// Live tells whoever watches a conversation (a visitor's stream, an
+	// inbox) that it changed, in this process and, on PostgreSQL, in the
+	// others.
+	Live   *live.Hub
+	worker *delivery.Worker
+	engine *scripts.Engine
+	api    *httpapi.Server
+	ui     *adminui.UI
+	server *http.Server
+	ln     net.Listener
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -79,9 +84,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	if st.Dialect() == "postgres" {
 		loops = 4
 	}
+	var bus live.Bus
+	if nb := st.NotifyBus(); nb != nil {
+		bus = nb
+	}
+	changes := live.New(bus, log.With("component", "live"))
 	planner := delivery.NewPlanner(st)
 	threading := threads.NewService(st, host, planner)
-	w := threads.NewBatchWriter(st, threading.Record, log, reg, threads.Options{Loops: loops})
+	threading.Publish(changes)
+	w := threads.NewBatchWriter(st, threading.Record, log, reg, threads.Options{Loops: loops, Live: changes})
 	ints := auth.NewIntegrations(st.IntegrationAuth)
 	in := inbound.NewService(st, w, host, ints, log, reg, inbound.Options{MaxBodyBytes: cfg.MaxBodyBytes, AllowPrivate: cfg.AllowPrivateTargets})
 	hostname, _ := os.Hostname()
@@ -120,6 +131,10 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		PublicURL:    cfg.PublicURL,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Targets:      targets,
+		Live:         changes,
+
+		LiveMaxStreams:               cfg.LiveMaxStreams,
+		LiveMaxStreamsPerIntegration: cfg.LiveMaxStreamsPerIntegration,
 	})
 	ui, err := adminui.New(adminui.Deps{Store: st, API: api.Handler(), Log: log.With("component", "adminui"), PublicURL: cfg.PublicURL})
 	if err != nil {
@@ -128,7 +143,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	api.UI = ui
-	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, Threads: threading, inbound: in, worker: worker, engine: engine, api: api, ui: ui}
+	a := &App{cfg: cfg, log: log, Store: st, Plugins: host, writer: w, Threads: threading, inbound: in, Live: changes,
+		worker: worker, engine: engine, api: api, ui: ui}
 	a.server = &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -137,6 +153,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Live streams never finish by themselves: end them when shutdown
+	// begins, or it would wait for them until its deadline.
+	a.server.RegisterOnShutdown(api.CloseStreams)
 	in.OnDeliveries(worker.Notify)
 	// Whatever arrived while a plugin was down is processed when it is back.
 	host.OnStart(func(kind string) {
@@ -161,7 +180,7 @@ func (a *App) Start() error {
 	a.worker.SetCallbackBase(strings.TrimRight(base, "/"))
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
-	a.wg.Add(5)
+	a.wg.Add(6)
 	go func() {
 		defer a.wg.Done()
 		a.ui.PurgeSessions(ctx, time.Hour)
@@ -184,6 +203,10 @@ func (a *App) Start() error {
 	go func() {
 		defer a.wg.Done()
 		a.inbound.ReplayLoop(ctx, a.pluginKinds, 5*time.Second)
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.Live.Run(ctx) // carries changes to and from the other processes
 	}()
 	if a.cfg.DebugAddr != "" {
 		a.startDebug()
@@ -221,12 +244,15 @@ func (a *App) pluginKinds() []string {
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
+// OpenStreams counts the live streams this process holds open.
+func (a *App) OpenStreams() int { return a.api.OpenStreams() }
+
 // Routes lists the HTTP routes the hub serves.
 func (a *App) Routes() []httpapi.Route { return a.api.Routes() }
 
-// Shutdown stops in order: stop taking requests and finish those in flight,
-// commit what the writer holds, let deliveries in flight finish, stop the
-// plugins, close the database.
+// Shutdown stops in order: end the live streams, stop taking requests and
+// finish those in flight, commit what the writer holds, let deliveries in
+// flight finish, stop the plugins, close the database.
 func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	if err := a.server.Shutdown(ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,6 +81,15 @@ type Hub struct {
 	App   *core.App
 	URL   string
 	Token string
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// Shutdown stops the hub, once: the test's end does it too.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.shutdownOnce.Do(func() { h.shutdownErr = h.App.Shutdown(ctx) })
+	return h.shutdownErr
 }
 
 // Option changes a hub's configuration before it starts.
@@ -108,6 +118,11 @@ func WithPublicURL(u string) Option {
 // WithoutPrivateTargets leaves --allow-private-targets off.
 func WithoutPrivateTargets() Option {
 	return func(c *config.Config) { c.AllowPrivateTargets = false }
+}
+
+// WithLiveStreams bounds the live streams open at once, in all and per integration.
+func WithLiveStreams(total, perIntegration int) Option {
+	return func(c *config.Config) { c.LiveMaxStreams, c.LiveMaxStreamsPerIntegration = total, perIntegration }
 }
 
 // WithPluginDir runs the hub's plugins from dir, for tests that change them.
@@ -177,7 +192,7 @@ func Start(t testing.TB, databaseURL string, opts ...Option) *Hub {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		if err := app.Shutdown(ctx); err != nil {
+		if err := h.Shutdown(ctx); err != nil {
 			t.Errorf("apptest: shutdown: %v", err)
 		}
 	})

@@ -51,7 +51,18 @@ type Config struct {
 	TransformMemoryMB int
 	// TransformRunners is the number of transform runner processes.
 	TransformRunners int
+	// LiveMaxStreams bounds the live streams (a widget's visitor waiting
+	// for replies) this process holds open at once; 0 means the default.
+	LiveMaxStreams int
+	// LiveMaxStreamsPerIntegration bounds them per integration; 0 means the default.
+	LiveMaxStreamsPerIntegration int
 }
+
+// Defaults of the live stream limits.
+const (
+	DefaultLiveMaxStreams               = 10000
+	DefaultLiveMaxStreamsPerIntegration = 1000
+)
 
 // DatabaseFlags are shared by every command that opens the database.
 func DatabaseFlags() []cli.Flag {
@@ -166,6 +177,18 @@ func ServeFlags() []cli.Flag {
 			Usage:   "serve Go pprof profiles on this address (off when empty; keep it on loopback)",
 			Sources: cli.EnvVars("SWITCHBOARD_DEBUG_ADDR"),
 		},
+		&cli.IntFlag{
+			Name:    "live-max-streams",
+			Usage:   "live streams (website visitors waiting for replies) open at once in this process; more are refused with 503",
+			Value:   DefaultLiveMaxStreams,
+			Sources: cli.EnvVars("SWITCHBOARD_LIVE_MAX_STREAMS"),
+		},
+		&cli.IntFlag{
+			Name:    "live-max-streams-per-integration",
+			Usage:   "live streams open at once for any one integration in this process",
+			Value:   DefaultLiveMaxStreamsPerIntegration,
+			Sources: cli.EnvVars("SWITCHBOARD_LIVE_MAX_STREAMS_PER_INTEGRATION"),
+		},
 		&cli.DurationFlag{
 			Name:    "delivery-timeout",
 			Usage:   "time limit of one delivery attempt",
@@ -196,6 +219,9 @@ func Load(cmd *cli.Command) (*Config, error) {
 		TransformTimeout:          cmd.Duration("transform-timeout"),
 		TransformMemoryMB:         cmd.Int("transform-memory-mb"),
 		TransformRunners:          cmd.Int("transform-runners"),
+
+		LiveMaxStreams:               cmd.Int("live-max-streams"),
+		LiveMaxStreamsPerIntegration: cmd.Int("live-max-streams-per-integration"),
 	}
 	var err error
 	if c.LogLevel, err = ParseLogLevel(cmd.String("log-level")); err != nil {
@@ -253,6 +279,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DeliveryTimeout <= 0 {
 		return fmt.Errorf("config: --delivery-timeout %s must be positive", c.DeliveryTimeout)
+	}
+	if c.LiveMaxStreams < 0 || c.LiveMaxStreamsPerIntegration < 0 {
+		return errors.New("config: --live-max-streams and --live-max-streams-per-integration must not be negative")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return fmt.Errorf("config: --log-format %q must be text or json", c.LogFormat)

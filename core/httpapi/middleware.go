@@ -62,10 +62,12 @@ func (s *Server) observe(c *gin.Context) {
 	status := c.Writer.Status()
 	s.requests.WithLabelValues(methodLabel(c.Request.Method), route, strconv.Itoa(status)).Observe(d.Seconds())
 	level := slog.LevelInfo
-	if strings.HasPrefix(route, "/api/webhooks/") && status < 400 || route == "/healthz" || route == "/readyz" || route == "/metrics" {
+	if (strings.HasPrefix(route, "/api/webhooks/") || c.GetBool(ctxQuiet)) && status < 400 || route == "/healthz" || route == "/readyz" || route == "/metrics" {
 		level = slog.LevelDebug
 	}
-	if status >= 500 {
+	if status >= 500 && !(c.GetBool(ctxQuiet) && status == http.StatusServiceUnavailable) {
+		// A public route's 503 (a stopped chat, too many streams) is an
+		// answer to an outsider, not a failure of the hub.
 		level = slog.LevelError
 	}
 	if !s.Log.Enabled(c.Request.Context(), level) {

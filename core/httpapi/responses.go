@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -66,7 +67,7 @@ func (s *Server) responseEvent(c *gin.Context) {
 		s.fail(c, errNotFound("no chat %s on this integration", sdk.Quote(chatID)))
 		return
 	}
-	conv, err := s.Store.Chat(ctx, in.ID, chatID)
+	conv, err := s.responseChat(ctx, in.Integration, chatID)
 	if errors.Is(err, store.ErrNotFound) {
 		s.fail(c, errNotFound("no chat %s on this integration: a chat exists once the contact has written", sdk.Quote(chatID)))
 		return
@@ -107,6 +108,12 @@ func (s *Server) responseEvent(c *gin.Context) {
 		s.fail(c, errInvalid("msg is longer than %d bytes", maxResponseLen))
 		return
 	}
+	if conv.ConnectionID == "" {
+		// A public kind's chat (the website chat): the hub streams the
+		// answer to the visitor; there is no connection to choose.
+		s.respondInPublicChat(c, in.Integration, conv, req.Channel, *req.Msg)
+		return
+	}
 	conn, err := s.responseConnection(c, in.Integration, conv, req.Channel)
 	if err != nil {
 		s.fail(c, err)
@@ -122,6 +129,44 @@ func (s *Server) responseEvent(c *gin.Context) {
 	m, queued, err := s.Threads.Reply(ctx, conv, domain.Route{Channel: conn.Channel, Chat: true}, *req.Msg)
 	if errors.Is(err, store.ErrConflict) {
 		s.fail(c, errConflict("the chat with %s has ended", chatID))
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if queued > 0 {
+		s.Worker.Notify()
+	}
+	c.JSON(http.StatusAccepted, gin.H{"id": m.ID, "status": m.Status})
+}
+
+// responseChat finds the chat an identifier names: a chat on one of the
+// integration's connections (the contact's number), or, for a kind with
+// public senders, the visitor's chat (the visitor id).
+func (s *Server) responseChat(ctx context.Context, in domain.Integration, chatID string) (domain.Conversation, error) {
+	conv, err := s.Store.Chat(ctx, in.ID, chatID)
+	if !errors.Is(err, store.ErrNotFound) {
+		return conv, err
+	}
+	if info, ok := s.Plugins.Info(in.Kind); !ok || info.AuthMode() != sdk.AuthPublic {
+		return conv, err
+	}
+	return s.Store.PublicChat(ctx, in.ID, chatID)
+}
+
+// respondInPublicChat answers a visitor: the reply is stored and streamed
+// to the visitor's widget, like an agent's. channel may be left out; given,
+// its type names the integration's kind ("WEBCHAT").
+func (s *Server) respondInPublicChat(c *gin.Context, in domain.Integration, conv domain.Conversation, ch *responseChannel, msg string) {
+	want := strings.ToUpper(in.Kind)
+	if ch != nil && ch.Type != nil && *ch.Type != "" && !strings.EqualFold(*ch.Type, want) {
+		s.fail(c, errInvalid("channel.type: the chat with %s is a %s chat; answer it with channel.type %q, or leave channel out", conv.ExternalID, in.Kind, want))
+		return
+	}
+	m, queued, err := s.Threads.Reply(c.Request.Context(), conv, s.Threads.Route(in, conv), msg)
+	if errors.Is(err, store.ErrConflict) {
+		s.fail(c, errConflict("the chat with %s has ended", conv.ExternalID))
 		return
 	}
 	if err != nil {

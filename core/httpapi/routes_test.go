@@ -167,6 +167,30 @@ var routeTable = map[string]routeSpec{
 		Public:     "the response API (CONTRACT §6), authenticated by the integration's sbr_ response token, never an admin token",
 		PublicCase: "/integrations/live-chat/{integration}/chats/alpha-thread-9c1d/events",
 	},
+
+	// The website chat (CONTRACT §7): visitors hold no key. Only
+	// integrations of a kind whose plugin declares public senders answer;
+	// a stream reads only the conversation its unguessable visitor id names.
+	"GET /webchat/:id": {
+		Public:     "the website chat's demo page, served by its plugin; anyone may embed the widget",
+		PublicCase: "/webchat/{integration}",
+	},
+	"GET /webchat/:id/*path": {
+		Public:     "the widget's script, and a visitor's live stream (events?visitor=), read by the visitor's secret id",
+		PublicCase: "/webchat/{integration}/events?visitor=" + strings.Repeat("a", 43),
+	},
+	"POST /webchat/:id/*path": {
+		Public:     "a visitor's message, checked by the plugin, rate limited per visitor and per address",
+		PublicCase: "/webchat/{integration}/messages",
+	},
+	"OPTIONS /webchat/:id": {
+		Public:     "CORS preflight of the website chat, which runs on other sites' pages",
+		PublicCase: "/webchat/{integration}",
+	},
+	"OPTIONS /webchat/:id/*path": {
+		Public:     "CORS preflight of the website chat, which runs on other sites' pages",
+		PublicCase: "/webchat/{integration}/messages",
+	},
 }
 
 var newSubscription = map[string]any{"url": "https://example.com/b-hook", "subscribedEvents": []string{"messages"}}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -15,8 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboardhq/switchboard/core/auth"
+	"github.com/switchboardhq/switchboard/core/config"
 	"github.com/switchboardhq/switchboard/core/delivery"
 	"github.com/switchboardhq/switchboard/core/inbound"
+	"github.com/switchboardhq/switchboard/core/live"
 	"github.com/switchboardhq/switchboard/core/pluginhost"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/core/threads"
@@ -57,6 +60,13 @@ type Deps struct {
 	// Targets checks delivery and subscription URLs when they are saved;
 	// nil refuses every address outside the public internet.
 	Targets *delivery.Guard
+	// Live tells live streams of new messages; nil makes one for this
+	// process alone.
+	Live *live.Hub
+	// LiveMaxStreams and LiveMaxStreamsPerIntegration bound the live
+	// streams open at once; 0 means the defaults.
+	LiveMaxStreams               int
+	LiveMaxStreamsPerIntegration int
 }
 
 // Server holds the router and its dependencies.
@@ -67,6 +77,13 @@ type Server struct {
 	// verifier checks endpoints that carry a verifyToken when they are
 	// saved, with the guard deliveries use.
 	verifier *http.Client
+	// senders limits public senders' messages per client address; streams
+	// bounds the live streams open at once.
+	senders *rateLimiter
+	streams *streamLimits
+	// closing is closed when the server shuts down, to end live streams.
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New builds the router.
@@ -75,16 +92,38 @@ func New(d Deps) *Server {
 	if d.Targets == nil {
 		d.Targets = delivery.NewGuard(false)
 	}
-	s := &Server{Deps: d, router: gin.New(), verifier: delivery.NewHTTPClient(d.Targets, 10*time.Second)}
+	if d.Live == nil {
+		d.Live = live.New(nil, d.Log)
+	}
+	if d.LiveMaxStreams <= 0 {
+		d.LiveMaxStreams = config.DefaultLiveMaxStreams
+	}
+	if d.LiveMaxStreamsPerIntegration <= 0 {
+		d.LiveMaxStreamsPerIntegration = config.DefaultLiveMaxStreamsPerIntegration
+	}
+	s := &Server{Deps: d, router: gin.New(), verifier: delivery.NewHTTPClient(d.Targets, 10*time.Second),
+		senders: newRateLimiter(senderRate, senderBurst, maxTrackedSenders),
+		streams: newStreamLimits(d.LiveMaxStreams, d.LiveMaxStreamsPerIntegration, maxStreamsPerAddress),
+		closing: make(chan struct{})}
 	s.requests = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "switchboard_http_request_duration_seconds",
 		Help:    "HTTP requests by route and status.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"method", "route", "status"})
-	d.Registry.MustRegister(s.requests)
+	d.Registry.MustRegister(s.requests, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "switchboard_live_streams",
+		Help: "Live streams (website chat visitors waiting for replies) open in this process.",
+	}, func() float64 { return float64(s.streams.open()) }))
 	s.routes()
 	return s
 }
+
+// CloseStreams ends every live stream, at once and for good: call it when
+// the HTTP server shuts down, which otherwise waits for them.
+func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
+
+// OpenStreams counts the live streams open now.
+func (s *Server) OpenStreams() int { return s.streams.open() }
 
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.router }
@@ -150,6 +189,11 @@ func (s *Server) routes() {
 	// The response API answers in chats; its bearer token is the
 	// integration's response token, not an admin token.
 	r.POST("/integrations/live-chat/:id/chats/:chat/events", s.responseEvent)
+
+	// The website chat (CONTRACT §7): the one place the core names a kind,
+	// because the contract fixes its paths. What is served there is
+	// whatever the kind's plugin, which must declare public senders, serves.
+	s.publicRoutes("/webchat", "webchat")
 
 	api := r.Group("/api", s.adminAuth)
 	api.POST("/integrations", s.createIntegration)

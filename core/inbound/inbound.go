@@ -57,7 +57,14 @@ type Outcome struct {
 	Status string
 	// Reply is the answer a plugin chose, if any.
 	Reply *sdk.HTTPReply
+	// Error is what the event log says of a request that was refused or
+	// skipped: the reason, worded for the sender.
+	Error string
 }
+
+// ErrUnavailable is returned for a request that needs its kind's plugin
+// right away (a public kind's page or script) while the plugin is down.
+var ErrUnavailable = errors.New("inbound: the kind's plugin is not available")
 
 // Service handles inbound traffic.
 type Service struct {
@@ -153,18 +160,25 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 			WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: req.ReceivedAt,
 			Status: status, EventType: domain.EventMessageReceived, Error: msg,
 		})
-		return Outcome{Status: status}, err
+		return Outcome{Status: status, Error: msg}, err
+	}
+	if info.AuthMode() == sdk.AuthPublic && !carriesMessages(req.Method) {
+		return s.fetch(ctx, req, &in.Integration)
 	}
 	if in.Kind != req.Kind {
 		return event(domain.EventRoutingError, fmt.Sprintf("integration is of kind %q; its inbound URL is /api/webhooks/%s/%s", in.Kind, in.Kind, in.ID))
 	}
-	if info.AuthMode() == sdk.AuthAPIKey {
+	switch info.AuthMode() {
+	case sdk.AuthAPIKey:
 		if msg, ok := checkAPIKey(req.Header, in.APIKeyHash); !ok {
 			return event(domain.EventSignatureFailure, msg)
 		}
 		// Authenticated here, once: the plugin has no use for the key, and a
 		// request kept while the plugin is down must not store it.
 		req.Header = withoutAPIKey(req.Header)
+	case sdk.AuthSignature, sdk.AuthPublic:
+		// The plugin checks the provider's signature, or, for the public,
+		// whatever the sender sends; the hub has nothing to check or strip.
 	}
 	if req.TooLarge {
 		return event(domain.EventRoutingError, fmt.Sprintf("body exceeds the limit of %d bytes", s.maxBody))
@@ -173,7 +187,7 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 		return event(domain.EventSkip, "integration is stopped")
 	}
 	item := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: req.ReceivedAt,
-		Chat: known && info.Sends}
+		Chat: known && threads.ChatKind(info)}
 	res, err := s.callPlugin(ctx, req, "", in.Config)
 	var rej *sdk.RejectError
 	switch {
@@ -199,13 +213,40 @@ func (s *Service) handle(ctx context.Context, req *Request) (Outcome, error) {
 		if err != nil {
 			return Outcome{}, err
 		}
-		out.Status = r.Status
+		out.Status, out.Error = r.Status, r.Error
 		queued += r.Deliveries
 	}
 	if queued > 0 && s.notify != nil {
 		s.notify()
 	}
 	return out, nil
+}
+
+// carriesMessages reports whether a request of this method may carry
+// messages to record: a GET or HEAD only fetches something.
+func carriesMessages(method string) bool {
+	return method != http.MethodGet && method != http.MethodHead
+}
+
+// fetch answers a public kind's GET or HEAD (a widget's script, a page) from
+// its plugin alone. Such a request carries no message, so it is neither
+// logged nor kept while the plugin is down: fetching the widget on every
+// page view of a website writes nothing, and neither does an outsider's
+// flood of fetches. Messages the plugin returns anyway are ignored.
+func (s *Service) fetch(ctx context.Context, req *Request, in *domain.Integration) (Outcome, error) {
+	if in.Kind != req.Kind || in.Status != domain.StatusActive {
+		return Outcome{}, nil
+	}
+	res, err := s.callPlugin(ctx, req, "", in.Config)
+	var rej *sdk.RejectError
+	switch {
+	case errors.As(err, &rej):
+		return Outcome{Status: rejectionStatus(rej), Error: rej.Message}, nil
+	case err != nil:
+		s.log.Warn("plugin unavailable for a public request", "kind", req.Kind, "integration", in.ID, "err", err)
+		return Outcome{}, ErrUnavailable
+	}
+	return Outcome{Status: domain.EventOK, Reply: res.Reply}, nil
 }
 
 // callPlugin hands a request to its kind's plugin, batched with whatever

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboardhq/switchboard/core/domain"
 	"github.com/switchboardhq/switchboard/core/store"
+	"github.com/switchboardhq/switchboard/core/threads"
 	"github.com/switchboardhq/switchboard/plugins/host"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
@@ -42,7 +43,7 @@ func (s *Service) Replay(ctx context.Context, kind string) error {
 			if errors.Is(err, host.ErrUnavailable) {
 				// Down again: record what was done; the next start resumes.
 				if len(items) > 0 {
-					_, err := s.store.Ingest(ctx, items, s.writer.Recorder())
+					_, err := s.writer.Commit(ctx, items)
 					return err
 				}
 				return nil
@@ -56,7 +57,7 @@ func (s *Service) Replay(ctx context.Context, kind string) error {
 			items = append(items, more...)
 		}
 		if len(items) > 0 {
-			if _, err := s.store.Ingest(ctx, items, s.writer.Recorder()); err != nil {
+			if _, err := s.writer.Commit(ctx, items); err != nil {
 				return err
 			}
 			if s.notify != nil {
@@ -87,7 +88,7 @@ func (s *Service) replayOne(ctx context.Context, k store.KeptRequest) ([]store.I
 	}
 	info, _ := s.plugins.Info(k.Raw.Kind)
 	base := store.IngestItem{WorkspaceID: in.WorkspaceID, IntegrationID: in.ID, Channel: in.Kind, ReceivedAt: k.ReceivedAt,
-		EventType: domain.EventMessageReceived, Chat: info.Sends}
+		EventType: domain.EventMessageReceived, Chat: threads.ChatKind(info)}
 	res, err := s.callPlugin(ctx, &Request{Kind: k.Raw.Kind, IntegrationID: k.IntegrationID, Method: k.Raw.Method,
 		URL: k.Raw.URL, Header: k.Raw.Header, Body: k.Raw.Body, ReceivedAt: k.ReceivedAt}, "", in.Config)
 	var rej *sdk.RejectError

@@ -263,9 +263,14 @@ func (h *Host) start(ctx context.Context, path string, m *Manifest) (*proc, erro
 	// go-plugin refused a plugin of no version the hub speaks, naming
 	// both sides' versions; this is the one both agreed on.
 	proto := client.NegotiatedVersion()
-	if m := info.AuthMode(); m != sdk.AuthAPIKey && m != sdk.AuthSignature {
+	if m := info.AuthMode(); m != sdk.AuthAPIKey && m != sdk.AuthSignature && m != sdk.AuthPublic {
 		client.Kill()
 		return nil, fmt.Errorf("%s declares unknown authentication %q", path, m)
+	}
+	if info.AuthMode() == sdk.AuthPublic && info.Channel != "" {
+		// A connection's traffic comes from its provider, which can sign it.
+		client.Kill()
+		return nil, fmt.Errorf("%s declares channel %q with public authentication: a connection channel checks its provider's signature", path, info.Channel)
 	}
 	schema, err := CompileSchema(info.Kind, info.ConfigSchema)
 	if err != nil {

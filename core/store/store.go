@@ -40,6 +40,9 @@ type Store struct {
 	db      *gorm.DB
 	sql     *sql.DB
 	dialect string
+	// dsn is the database's connection string, for connections of their
+	// own outside the pool (the live bus's listener).
+	dsn     string
 	log     *slog.Logger
 	threads *threadCache
 
@@ -125,7 +128,7 @@ func open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: connect to %s database: %w", dbc.Driver, err)
 	}
-	return &Store{db: db, sql: sqlDB, dialect: dbc.Driver, log: log, threads: newThreadCache()}, nil
+	return &Store{db: db, sql: sqlDB, dialect: dbc.Driver, dsn: dbc.DSN, log: log, threads: newThreadCache()}, nil
 }
 
 // Migrate applies every pending migration.

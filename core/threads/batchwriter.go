@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboardhq/switchboard/core/live"
 	"github.com/switchboardhq/switchboard/core/store"
 )
 
@@ -26,6 +27,7 @@ type BatchWriter struct {
 	record   store.Recorder
 	log      *slog.Logger
 	maxBatch int
+	live     *live.Hub
 	in       chan *request
 	wg       sync.WaitGroup
 	mu       sync.RWMutex
@@ -50,6 +52,8 @@ type Options struct {
 	MaxBatch int
 	// Loops is the number of concurrent committers: 1 on SQLite, a few on PostgreSQL.
 	Loops int
+	// Live, if set, is told of the conversations each commit changed.
+	Live *live.Hub
 }
 
 // NewBatchWriter starts a writer's commit loops; record decides what each
@@ -66,6 +70,7 @@ func NewBatchWriter(s *store.Store, record store.Recorder, log *slog.Logger, reg
 		record:   record,
 		log:      log,
 		maxBatch: opts.MaxBatch,
+		live:     opts.Live,
 		in:       make(chan *request, opts.MaxBatch*4),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "switchboard_ingest_batch_size",
@@ -153,6 +158,7 @@ func (w *BatchWriter) loop() {
 		// One item the database refuses fails alone: the others of its
 		// batch, of any workspace, are committed without it.
 		res, errs := ing.IngestEach(context.Background(), items, w.record)
+		w.publish(items, res, errs)
 		failed := 0
 		for i, r := range batch {
 			if errs[i] != nil {
@@ -171,6 +177,32 @@ func (w *BatchWriter) loop() {
 			ing = nil
 		}
 	}
+}
+
+// Commit records a batch of items of the caller's own (the replay of kept
+// requests) in one transaction, as the loops do, and tells live of it.
+func (w *BatchWriter) Commit(ctx context.Context, items []store.IngestItem) ([]store.IngestResult, error) {
+	res, err := w.store.Ingest(ctx, items, w.record)
+	if err == nil {
+		w.publish(items, res, nil)
+	}
+	return res, err
+}
+
+// publish tells live of the conversations that committed items stored
+// messages in.
+func (w *BatchWriter) publish(items []store.IngestItem, res []store.IngestResult, errs []error) {
+	if w.live == nil {
+		return
+	}
+	var changes []live.Change
+	for i := range res {
+		if (errs != nil && errs[i] != nil) || res[i].MessageID == "" || res[i].ConversationID == "" {
+			continue
+		}
+		changes = append(changes, live.Change{WorkspaceID: items[i].WorkspaceID, ConversationID: res[i].ConversationID})
+	}
+	w.live.Publish(changes...)
 }
 
 func firstError(errs []error) error {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/live"
 	"github.com/switchboardhq/switchboard/core/store"
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
@@ -33,6 +34,7 @@ type Service struct {
 	store   *store.Store
 	kinds   Kinds
 	planner Planner
+	live    *live.Hub
 }
 
 // NewService returns the threading service. A nil planner plans nothing.
@@ -40,16 +42,29 @@ func NewService(st *store.Store, kinds Kinds, planner Planner) *Service {
 	return &Service{store: st, kinds: kinds, planner: planner}
 }
 
+// Publish has the service tell h of every change it commits (a reply, an
+// end, a transfer), once committed.
+func (s *Service) Publish(h *live.Hub) { s.live = h }
+
 // Route is how a conversation's events travel. A conversation that came in
 // through a connection is a chat on the connection's channel; otherwise it
-// is a chat when its integration's kind sends replies itself (the widget),
-// and an app's thread when replies go to the integration's target.
+// is a chat when its integration's kind is one (see ChatKind), and an
+// app's thread when replies go to the integration's target.
 func (s *Service) Route(in domain.Integration, conv domain.Conversation) domain.Route {
 	if conv.ConnectionID != "" {
 		return domain.Route{Channel: conv.Channel, Chat: true}
 	}
 	info, ok := s.kinds.Info(in.Kind)
-	return domain.Route{Channel: in.Kind, Chat: ok && info.Sends}
+	return domain.Route{Channel: in.Kind, Chat: ok && ChatKind(info)}
+}
+
+// ChatKind reports whether an integration kind's conversations are chats:
+// its plugin sends the replies itself, or its senders are the public (a
+// website's visitors), whom the hub answers live. In a chat the contact's
+// messages and the chat's end go to the integration's target, and agent
+// replies go to the contact, not to the target.
+func ChatKind(info sdk.Info) bool {
+	return info.Sends || info.AuthMode() == sdk.AuthPublic
 }
 
 // ReplyWindow returns how long after a contact's last message a channel
@@ -142,6 +157,7 @@ func (s *Service) Reply(ctx context.Context, conv domain.Conversation, route dom
 	if err != nil {
 		return domain.Message{}, 0, fmt.Errorf("threads: reply in %s: %w", conv.ID, err)
 	}
+	s.live.Publish(live.Change{WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID})
 	return m, queued, nil
 }
 
@@ -184,6 +200,7 @@ func (s *Service) End(ctx context.Context, workspaceID, conversationID string, r
 	if err != nil {
 		return domain.Conversation{}, 0, fmt.Errorf("threads: end %s: %w", conversationID, err)
 	}
+	s.live.Publish(live.Change{WorkspaceID: workspaceID, ConversationID: conv.ID})
 	return conv, queued, nil
 }
 
@@ -220,5 +237,6 @@ func (s *Service) Transfer(ctx context.Context, workspaceID, conversationID, tea
 	if err != nil {
 		return domain.Conversation{}, 0, fmt.Errorf("threads: transfer %s: %w", conversationID, err)
 	}
+	s.live.Publish(live.Change{WorkspaceID: workspaceID, ConversationID: conv.ID})
 	return conv, queued, nil
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/switchboardhq/switchboard/plugins/sdk"
 )
 
-// kinds declares an app kind, a widget kind that sends its own replies,
-// and a channel with a 24-hour window.
+// kinds declares an app kind, a widget kind that sends its own replies, a
+// public kind whose replies the hub streams, and a channel with a 24-hour window.
 type kinds struct{}
 
 func (kinds) Info(kind string) (sdk.Info, bool) {
@@ -23,6 +23,8 @@ func (kinds) Info(kind string) (sdk.Info, bool) {
 		return sdk.Info{Kind: "app"}, true
 	case "widget":
 		return sdk.Info{Kind: "widget", Sends: true}, true
+	case "public":
+		return sdk.Info{Kind: "public", Auth: sdk.AuthPublic}, true
 	}
 	return sdk.Info{}, false
 }
@@ -47,6 +49,7 @@ func TestRouteAndWindow(t *testing.T) {
 	}{
 		{"an app's thread", "app", domain.Conversation{}, domain.Route{Channel: "app"}},
 		{"a widget's chat", "widget", domain.Conversation{}, domain.Route{Channel: "widget", Chat: true}},
+		{"a public kind's chat, answered live by the hub", "public", domain.Conversation{}, domain.Route{Channel: "public", Chat: true}},
 		{"a chat on a connection", "app", domain.Conversation{ConnectionID: "c", Channel: "OPEN"}, domain.Route{Channel: "OPEN", Chat: true}},
 		{"a kind no plugin declares", "gone", domain.Conversation{}, domain.Route{Channel: "gone"}},
 	} {

@@ -43,6 +43,16 @@ const (
 	// with the secrets in the connection's configuration, and refuses a bad
 	// one with Reject(ReasonBadSignature, …).
 	AuthSignature AuthMode = "signature"
+	// AuthPublic: the traffic comes from people who hold no key at all,
+	// such as the visitors of a website chat. The hub authenticates
+	// nothing and removes nothing; the plugin checks what the sender sends
+	// and refuses what it cannot accept. A public kind's conversations are
+	// chats the hub carries live to the sender (see Info.Sends), and the
+	// ThreadExternalID of each message is what the sender later presents to
+	// read its conversation: make it an unguessable secret the sender
+	// holds (at least 128 random bits; the hub refuses keys shorter than
+	// 22 characters), never something another person could know.
+	AuthPublic AuthMode = "public"
 )
 
 // Info describes a plugin to the hub.
@@ -64,8 +74,10 @@ type Info struct {
 	Auth AuthMode
 	// Sends says that replies go out through Send, to a provider. Then the
 	// contact's messages and chat ends are delivered to the integration's
-	// target, and agent replies are sent by the plugin. Otherwise agent
-	// replies are delivered to the target.
+	// target, and agent replies are sent by the plugin. A public kind
+	// (AuthPublic) is a chat too without sending anything: the hub streams
+	// agent replies to the sender itself. Otherwise agent replies are
+	// delivered to the target.
 	Sends bool
 	// ReplyWindow is how long after a contact's last message the channel
 	// accepts a free-form reply (WhatsApp's 24 hours); 0 means always.
