@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/switchboardhq/switchboard/core/domain"
@@ -28,6 +29,9 @@ func (s *Store) recordProviderSend(ctx context.Context, tx *sql.Tx, o *AttemptOu
 	case domain.DeliverySucceeded:
 		if o.ProviderMessageID == "" {
 			return nil
+		}
+		if err := s.lockReceipt(ctx, tx, o.ConnectionID, o.ProviderMessageID); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, s.rebind(`UPDATE messages SET provider_message_id = ?, connection_id = ? WHERE id = ?`),
 			o.ProviderMessageID, o.ConnectionID, d.MessageID)
@@ -92,6 +96,37 @@ func (s *Store) advanceMessage(ctx context.Context, tx *sql.Tx, messageID string
 	return nil
 }
 
+// lockReceipt serialises, on PostgreSQL, recording a send's provider id
+// with applying reports on that id: without it, a report could miss the
+// message (not yet committed) while the send missed the report (not yet
+// committed either), and the report would wait forever. SQLite has one
+// writer, and the in-process write lock, already.
+func (s *Store) lockReceipt(ctx context.Context, tx *sql.Tx, connectionID, externalID string) error {
+	if s.dialect != "postgres" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 11))`, "receipt:"+connectionID+":"+externalID); err != nil {
+		return fmt.Errorf("store: lock provider message %s: %w", externalID, err)
+	}
+	return nil
+}
+
+// lockReceipts takes lockReceipt for every reported id, in one order, so
+// two callbacks naming the same ids cannot wait on each other.
+func (s *Store) lockReceipts(ctx context.Context, tx *sql.Tx, connectionID string, reports []StatusReport) error {
+	ids := make([]string, 0, len(reports))
+	for _, r := range reports {
+		ids = append(ids, r.ExternalID)
+	}
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if err := s.lockReceipt(ctx, tx, connectionID, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // maxEarlyReceiptAge is how long a report for an unknown message is kept
 // waiting for its send to be recorded.
 const maxEarlyReceiptAge = 24 * time.Hour
@@ -109,6 +144,9 @@ func (s *Store) ApplyStatusReports(ctx context.Context, connectionID string, rep
 		return 0, fmt.Errorf("store: apply status reports: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.lockReceipts(ctx, tx, connectionID, reports); err != nil {
+		return 0, err
+	}
 	t := now()
 	for _, r := range reports {
 		var id string
