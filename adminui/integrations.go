@@ -78,6 +78,8 @@ func (u *UI) integrationRoutes() {
 	u.mux.Handle("POST /integrations/{id}/delete", u.page(staff, u.deleteIntegration))
 	u.mux.Handle("POST /integrations/{id}/regenerate-key", u.page(staff, u.regenerate("regenerate-key", "apiKey", "Inbound API key")))
 	u.mux.Handle("POST /integrations/{id}/regenerate-response-token", u.page(staff, u.regenerate("regenerate-response-token", "responseToken", "Response API token")))
+	u.mux.Handle("POST /integrations/{id}/signing-secret", u.page(staff, u.signingSecret("GET", "signing-secret")))
+	u.mux.Handle("POST /integrations/{id}/signing-secret/rotate", u.page(staff, u.signingSecret("POST", "signing-secret/rotate")))
 }
 
 func (u *UI) home(w http.ResponseWriter, r *http.Request, s *domain.Session) {
@@ -218,12 +220,50 @@ func (u *UI) getIntegration(r *http.Request, s *domain.Session, id string) (inte
 }
 
 func (u *UI) showIntegration(w http.ResponseWriter, r *http.Request, s *domain.Session) {
-	in, err := u.getIntegration(r, s, r.PathValue("id"))
+	u.renderIntegration(w, r, s, r.PathValue("id"), map[string]any{"Notice": r.URL.Query().Get("done")})
+}
+
+// campaign is a campaign linked to an integration.
+type linkedCampaign struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	IntegratedAt time.Time `json:"integratedAt"`
+}
+
+// renderIntegration shows an integration's page with data's extras: a
+// notice, a secret just made, the signing secret asked for.
+func (u *UI) renderIntegration(w http.ResponseWriter, r *http.Request, s *domain.Session, id string, data map[string]any) {
+	in, err := u.getIntegration(r, s, id)
 	if err != nil {
 		u.apiFail(w, r, s, err)
 		return
 	}
-	u.render(w, r, s, http.StatusOK, "integrations-show", map[string]any{"Integration": in, "Notice": r.URL.Query().Get("done")})
+	var camps struct {
+		Campaigns []linkedCampaign `json:"campaigns"`
+	}
+	if err := u.call(r, s, "GET", "/api/integrations/"+url.PathEscape(id)+"/campaigns?limit=100", nil, &camps); err != nil {
+		u.apiFail(w, r, s, err)
+		return
+	}
+	data["Integration"], data["Campaigns"] = in, camps.Campaigns
+	u.render(w, r, s, http.StatusOK, "integrations-show", data)
+}
+
+// signingSecret shows the secret deliveries are signed with, or makes a
+// new one. It is asked for with a form, never a link, so no prefetch or
+// history shows it.
+func (u *UI) signingSecret(method, action string) handler {
+	return func(w http.ResponseWriter, r *http.Request, s *domain.Session) {
+		id := r.PathValue("id")
+		var out struct {
+			Secret string `json:"secret"`
+		}
+		if err := u.call(r, s, method, "/api/integrations/"+url.PathEscape(id)+"/"+action, nil, &out); err != nil {
+			u.apiFail(w, r, s, err)
+			return
+		}
+		u.renderIntegration(w, r, s, id, map[string]any{"Signing": out.Secret, "Rotated": method == "POST"})
+	}
 }
 
 func (u *UI) editIntegration(w http.ResponseWriter, r *http.Request, s *domain.Session) {
@@ -328,13 +368,7 @@ func (u *UI) regenerate(action, field, label string) handler {
 			u.apiFail(w, r, s, err)
 			return
 		}
-		in, err := u.getIntegration(r, s, id)
-		if err != nil {
-			u.apiFail(w, r, s, err)
-			return
-		}
-		u.render(w, r, s, http.StatusOK, "integrations-show", map[string]any{"Integration": in,
-			"Secret": map[string]string{"Name": field, "Label": label, "Value": out[field]}})
+		u.renderIntegration(w, r, s, id, map[string]any{"Secret": map[string]string{"Name": field, "Label": label, "Value": out[field]}})
 	}
 }
 

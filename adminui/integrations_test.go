@@ -1,6 +1,7 @@
 package adminui_test
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -84,5 +85,31 @@ func TestFormErrorsBesideTheirField(t *testing.T) {
 	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `class="field-error"`) || !strings.Contains(p.Body, "nosuchvariable") ||
 		!strings.Contains(p.Body, `value="Typo"`) {
 		t.Errorf("a refused save: %d\n%s", p.Status, p.Body)
+	}
+}
+
+// TestSigningSecret: the secret deliveries are signed with is shown on
+// request, as the API has it, and rotated with a new one shown.
+func TestSigningSecret(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	c := h.LoginUI("s@example.com", h.NewUser("s@example.com", domain.RoleOwner))
+	in := h.CreateIntegration(map[string]any{"name": "Signed", "kind": "custom"})
+	var api struct{ Secret string }
+	h.Admin("GET", "/api/integrations/"+in.ID+"/signing-secret", nil).JSON(t, &api)
+	if p := c.Get("/integrations/" + in.ID); strings.Contains(html.UnescapeString(p.Body), api.Secret) {
+		t.Errorf("the integration page shows the signing secret unasked")
+	}
+	if p := c.Post("/integrations/"+in.ID+"/signing-secret", nil); p.Status != http.StatusOK || !strings.Contains(html.UnescapeString(p.Body), api.Secret) {
+		t.Errorf("show signing secret: %d, secret on page: %v", p.Status, strings.Contains(html.UnescapeString(p.Body), api.Secret))
+	}
+	p := c.Post("/integrations/"+in.ID+"/signing-secret/rotate", nil)
+	var rotated struct{ Secret string }
+	h.Admin("GET", "/api/integrations/"+in.ID+"/signing-secret", nil).JSON(t, &rotated)
+	if p.Status != http.StatusOK || rotated.Secret == api.Secret || !strings.Contains(html.UnescapeString(p.Body), rotated.Secret) {
+		t.Errorf("rotate: %d, new secret shown: %v", p.Status, strings.Contains(html.UnescapeString(p.Body), rotated.Secret))
+	}
+	agent := h.LoginUI("a2@example.com", h.NewUser("a2@example.com", domain.RoleAgent))
+	if p := agent.Post("/integrations/"+in.ID+"/signing-secret", nil); p.Status != http.StatusForbidden || strings.Contains(p.Body, "whsec_") {
+		t.Errorf("an agent asks for the signing secret: %d", p.Status)
 	}
 }
