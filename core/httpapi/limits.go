@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/time/rate"
 )
 
 // Limits on what public senders may use, per client address. The address
@@ -19,7 +20,7 @@ const (
 	// senderRate and senderBurst bound the messages one address may post
 	// to public routes, and the streams it may open: a token bucket.
 	senderRate  = 10.0 // per second
-	senderBurst = 30.0
+	senderBurst = 30
 	// maxTrackedSenders bounds the addresses remembered; the least recently
 	// seen is forgotten first.
 	maxTrackedSenders = 50_000
@@ -53,21 +54,19 @@ func clientKey(r *http.Request) string {
 	return addr.String()
 }
 
-// rateLimiter is a token bucket per client, for a bounded number of clients.
+// rateLimiter is a token bucket per client, for a bounded number of
+// clients: the least recently seen is forgotten first, and starts again
+// with a full bucket.
 type rateLimiter struct {
-	rate, burst float64
-	mu          sync.Mutex
-	buckets     *simplelru.LRU[string, *bucket]
+	rate    rate.Limit
+	burst   int
+	mu      sync.Mutex
+	buckets *simplelru.LRU[string, *rate.Limiter]
 }
 
-type bucket struct {
-	tokens float64
-	at     time.Time
-}
-
-func newRateLimiter(rate, burst float64, clients int) *rateLimiter {
-	l, _ := simplelru.NewLRU[string, *bucket](clients, nil)
-	return &rateLimiter{rate: rate, burst: burst, buckets: l}
+func newRateLimiter(perSecond float64, burst, clients int) *rateLimiter {
+	l, _ := simplelru.NewLRU[string, *rate.Limiter](clients, nil)
+	return &rateLimiter{rate: rate.Limit(perSecond), burst: burst, buckets: l}
 }
 
 // allow takes a token of key's bucket, if there is one. An empty key is
@@ -77,21 +76,13 @@ func (l *rateLimiter) allow(key string, now time.Time) bool {
 		return true
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	b, ok := l.buckets.Get(key)
 	if !ok {
-		b = &bucket{tokens: l.burst, at: now}
+		b = rate.NewLimiter(l.rate, l.burst)
 		l.buckets.Add(key, b)
 	}
-	if d := now.Sub(b.at); d > 0 {
-		b.tokens = min(l.burst, b.tokens+d.Seconds()*l.rate)
-		b.at = now
-	}
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	l.mu.Unlock()
+	return b.AllowN(now, 1)
 }
 
 // streamLimits bounds the live streams open at once: in all, per

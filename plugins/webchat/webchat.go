@@ -43,7 +43,7 @@ const (
 // Per-visitor rate limit: a token bucket.
 const (
 	visitorRate     = 5.0 // messages per second
-	visitorBurst    = 10.0
+	visitorBurst    = 10
 	maxVisitorsSeen = 10_000
 	// replayAge tells a request the hub kept while the plugin was down, and
 	// hands over now, from a live one: it was received this long ago or
