@@ -211,9 +211,18 @@ func tokenHash(token string) string {
 }
 
 // localPath keeps a redirect target on this site: a path, never a URL.
+// Browsers drop tabs and line breaks anywhere in a URL and read a
+// backslash as a slash, so "/\t/evil.example" or "/\\evil.example" would
+// take them to another host: a path with a control character or a
+// backslash is refused outright.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || len(p) > 2048 {
 		return ""
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return ""
+		}
 	}
 	return p
 }

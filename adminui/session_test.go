@@ -46,11 +46,18 @@ func TestLoginAndLogout(t *testing.T) {
 func TestLoginRedirectStaysOnSite(t *testing.T) {
 	h := apptest.Start(t, storetest.SQLite(t))
 	pw := h.NewUser("a@example.com", domain.RoleOwner)
-	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"} {
+	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
+		// Browsers drop tabs and line breaks from a URL, and read a
+		// backslash as a slash: each of these is //evil.example to them.
+		"/\t/evil.example/", "/\t\\evil.example", "/\x0b/evil.example", "/%09/../\t/evil.example"} {
 		c := h.UIClient()
 		p := c.Post("/login", url.Values{"email": {"a@example.com"}, "password": {pw}, "next": {next}})
 		if p.Status != http.StatusSeeOther || p.Location != "/" {
 			t.Errorf("next=%q: redirected to %q", next, p.Location)
+		}
+		// Nor does the login page keep it for the form.
+		if p := h.UIClient().Get("/login?next=" + url.QueryEscape(next)); strings.Contains(p.Body, "evil.example") {
+			t.Errorf("GET /login?next=%q keeps it in the form", next)
 		}
 	}
 }
