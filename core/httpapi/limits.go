@@ -53,6 +53,10 @@ func clientKey(r *http.Request) string {
 	return addr.String()
 }
 
+// ClientKey is clientKey for the admin UI's login limiter, which limits
+// the same clients the same way.
+func ClientKey(r *http.Request) string { return clientKey(r) }
+
 // rateLimiter is a token bucket per client, for a bounded number of clients.
 type rateLimiter struct {
 	rate, burst float64
