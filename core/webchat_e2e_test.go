@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -455,6 +456,42 @@ func TestWebchatRefusals(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// TestWebchatPageIsNotPoisonedByHost: without --public-url the demo page
+// names the hub by the Host header the client sent, in the snippet an admin
+// copies into their website. A shared cache that keys by path (nginx's
+// proxy_cache does, by default) must not keep an attacker's answer for
+// everyone; with --public-url the page names that, whatever the Host.
+func TestWebchatPageIsNotPoisonedByHost(t *testing.T) {
+	get := func(h *apptest.Hub, path string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", h.URL+path, nil)
+		req.Host = "evil.example"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	h := apptest.Start(t, storetest.SQLite(t))
+	in := h.CreateIntegration(map[string]any{"name": "shop", "kind": "webchat"})
+	resp, body := get(h, "/webchat/"+in.ID)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("demo page: %d", resp.StatusCode)
+	}
+	if cc := resp.Header.Get("Cache-Control"); strings.Contains(body, "evil.example") && !strings.Contains(cc, "private") && !strings.Contains(cc, "no-store") {
+		t.Errorf("a page naming the client's Host is cacheable by anyone: Cache-Control %q", cc)
+	}
+
+	pub := apptest.Start(t, storetest.SQLite(t), apptest.WithPublicURL("https://hub.example.com"))
+	in = pub.CreateIntegration(map[string]any{"name": "shop", "kind": "webchat"})
+	resp, body = get(pub, "/webchat/"+in.ID)
+	if strings.Contains(body, "evil.example") || !strings.Contains(body, "https://hub.example.com/webchat/"+in.ID+"/widget.js") ||
+		!strings.Contains(resp.Header.Get("Cache-Control"), "public") {
+		t.Errorf("with a public URL: %d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
 }
 
 // TestWebchatGenericRouteKeepsThePublicLimits: a webchat integration's

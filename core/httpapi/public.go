@@ -145,7 +145,15 @@ func (s *Server) publicGet(c *gin.Context, kind string) {
 		sum := sha256.Sum256(r.Body)
 		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 		h.Set("ETag", etag)
-		h.Set("Cache-Control", "public, max-age=300")
+		if s.PublicURL != "" {
+			h.Set("Cache-Control", "public, max-age=300")
+		} else {
+			// Without --public-url the plugin knows the hub by the Host
+			// header this client sent, and a page may name it (the demo
+			// page's snippet does): a shared cache must not hand one
+			// client's answer to the next.
+			h.Set("Cache-Control", "private, max-age=300")
+		}
 		if match := c.GetHeader("If-None-Match"); match != "" && strings.Contains(match, etag) {
 			c.Status(http.StatusNotModified)
 			return
