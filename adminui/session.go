@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/domain"
@@ -148,10 +149,14 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, nil, http.StatusTooManyRequests, "login", data)
 		return
 	}
-	user, err := u.Store.UserByEmail(r.Context(), email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		u.fail(w, r, nil, err)
-		return
+	var user domain.User
+	if utf8.ValidString(email) && !strings.ContainsRune(email, 0) {
+		// Such an email names no user, and PostgreSQL refuses to look.
+		var err error
+		if user, err = u.Store.UserByEmail(r.Context(), email); err != nil && !errors.Is(err, store.ErrNotFound) {
+			u.fail(w, r, nil, err)
+			return
+		}
 	}
 	if !auth.CheckPassword(user.PasswordHash, r.PostFormValue("password")) {
 		data["Error"] = "The email or the password is wrong."

@@ -44,6 +44,21 @@ func TestLoginAndLogout(t *testing.T) {
 	})
 }
 
+// TestLoginWithAnImpossibleEmail: an email with a NUL byte names no user,
+// on PostgreSQL as on SQLite: a wrong login (401), never a failure (500)
+// an outsider could raise at will in the hub's error log.
+func TestLoginWithAnImpossibleEmail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL)
+		pw := h.NewUser("g@example.com", domain.RoleOwner)
+		for _, email := range []string{"g\x00@example.com", "g@example.com\x00", "g\xff@example.com"} {
+			if p := h.UIClient().Post("/login", url.Values{"email": {email}, "password": {pw}}); p.Status != http.StatusUnauthorized {
+				t.Errorf("email %q: %d, want 401", email, p.Status)
+			}
+		}
+	})
+}
+
 // TestLoginRedirectStaysOnSite: next= never sends a user to another site.
 func TestLoginRedirectStaysOnSite(t *testing.T) {
 	h := apptest.Start(t, storetest.SQLite(t))
