@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -40,7 +41,9 @@ func (u *UI) call(r *http.Request, s *domain.Session, method, path string, in, o
 		// Anything else would come back to the UI, not the API.
 		return fmt.Errorf("adminui: %s is not an admin API path", path)
 	}
-	var body io.Reader
+	// A request that arrives has a body, if an empty one; handlers may
+	// read it.
+	var body io.Reader = http.NoBody
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
@@ -51,6 +54,9 @@ func (u *UI) call(r *http.Request, s *domain.Session, method, path string, in, o
 	req, err := http.NewRequestWithContext(httpapi.AsUser(r.Context(), s.User), method, path, body)
 	if err != nil {
 		return err
+	}
+	if !onePathPerSegment(req.URL) {
+		return errNoSuchPage
 	}
 	req.Host, req.TLS, req.RemoteAddr = r.Host, r.TLS, r.RemoteAddr
 	if in != nil {
@@ -73,6 +79,26 @@ func (u *UI) call(r *http.Request, s *domain.Session, method, path string, in, o
 		return fmt.Errorf("adminui: decode %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// errNoSuchPage answers a page whose id cannot be one.
+var errNoSuchPage = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "There is no such page."}
+
+// onePathPerSegment reports whether every id the UI put in an API path
+// stayed one segment of it. The API routes by the decoded path, so an id
+// holding a slash (sent as %2F, escaped again by url.PathEscape) or a dot
+// segment would name another route: GET /subscriptions/custom%2F{id}/edit
+// would call the inbound webhook /api/webhooks/custom/{id} as the user.
+func onePathPerSegment(u *url.URL) bool {
+	if strings.Contains(strings.ToLower(u.EscapedPath()), "%2f") {
+		return false
+	}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // recorder captures an in-process answer.

@@ -113,3 +113,24 @@ func TestSigningSecret(t *testing.T) {
 		t.Errorf("an agent asks for the signing secret: %d", p.Status)
 	}
 }
+
+// TestIDsAreOnePathSegment: an id in a page's URL becomes one segment of the
+// admin API path the page calls in process. An id that holds a slash (sent
+// as %2F) or is a dot segment must not name another API route, where the
+// user's in-process identity would reach what no page of theirs calls.
+func TestIDsAreOnePathSegment(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	in := h.CreateIntegration(map[string]any{"name": "shop", "kind": "custom"})
+	c := h.LoginUI("admin@example.com", h.NewUser("admin@example.com", domain.RoleAdmin))
+	for _, path := range []string{
+		"/subscriptions/custom%2F" + in.ID + "/edit", // GET /api/webhooks/custom/{id}: the inbound webhook
+		"/integrations/" + in.ID + "%2Fcampaigns/edit",
+		"/integrations/" + in.ID + "%2Fcampaigns",
+		"/deliveries/..%2Fintegrations",
+		"/integrations/%2E%2E/edit",
+	} {
+		if p := c.Get(path); p.Status != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, p.Status)
+		}
+	}
+}

@@ -8,15 +8,16 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboardhq/switchboard/core/auth"
 	"github.com/switchboardhq/switchboard/core/domain"
+	"github.com/switchboardhq/switchboard/core/httpapi"
 	"github.com/switchboardhq/switchboard/core/store"
 )
 
@@ -134,20 +135,30 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	email := strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))
 	next := localPath(r.PostFormValue("next"))
 	data := map[string]any{"Email": email, "Next": next}
-	ip := clientIP(r)
-	if !u.logins.allowed(ip) || !u.logins.allowed(email) {
+	// The attempt is counted before the password is checked, so guesses
+	// sent at once cannot all pass before the first has failed. The
+	// address is limited when it is a client's own, not a proxy's (see
+	// httpapi.ClientKey): behind a proxy, anyone's guesses would
+	// otherwise lock every user out.
+	emailKey, addrKey := "email "+email, ""
+	if a := httpapi.ClientKey(r); a != "" {
+		addrKey = "address " + a
+	}
+	if !u.logins.attempt(emailKey, addrKey) {
 		data["Error"] = "Too many failed attempts. Wait a few minutes, then try again."
 		u.render(w, r, nil, http.StatusTooManyRequests, "login", data)
 		return
 	}
-	user, err := u.Store.UserByEmail(r.Context(), email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		u.fail(w, r, nil, err)
-		return
+	var user domain.User
+	if utf8.ValidString(email) && !strings.ContainsRune(email, 0) {
+		// Such an email names no user, and PostgreSQL refuses to look.
+		var err error
+		if user, err = u.Store.UserByEmail(r.Context(), email); err != nil && !errors.Is(err, store.ErrNotFound) {
+			u.fail(w, r, nil, err)
+			return
+		}
 	}
 	if !auth.CheckPassword(user.PasswordHash, r.PostFormValue("password")) {
-		u.logins.failed(ip)
-		u.logins.failed(email)
 		data["Error"] = "The email or the password is wrong."
 		u.render(w, r, nil, http.StatusUnauthorized, "login", data)
 		return
@@ -158,7 +169,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, nil, err)
 		return
 	}
-	u.logins.reset(email)
+	u.logins.succeeded(emailKey, addrKey)
 	http.SetCookie(w, u.cookie(r, token, s.ExpiresAt))
 	if next == "" {
 		next = "/"
@@ -211,24 +222,26 @@ func tokenHash(token string) string {
 }
 
 // localPath keeps a redirect target on this site: a path, never a URL.
+// Browsers drop tabs and line breaks anywhere in a URL and read a
+// backslash as a slash, so "/\t/evil.example" or "/\\evil.example" would
+// take them to another host: a path with a control character or a
+// backslash is refused outright.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || len(p) > 2048 {
 		return ""
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return ""
+		}
 	}
 	return p
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// loginLimiter counts failed logins per key (an address, an email) in a
-// window, and refuses a key past the limit until the window ends. It
-// tracks at most size keys, dropping the oldest.
+// loginLimiter counts login attempts per key (an email, a client address)
+// in a window, and refuses a key past the limit until the window ends. It
+// tracks at most size keys, dropping the oldest. Keys are kept as their
+// SHA-256, since an email is whatever a form sends.
 type loginLimiter struct {
 	mu     sync.Mutex
 	limit  int
@@ -246,34 +259,60 @@ func newLoginLimiter(limit int, window time.Duration, size int) *loginLimiter {
 	return &loginLimiter{limit: limit, window: window, size: size, keys: map[string]*attempts{}}
 }
 
-func (l *loginLimiter) allowed(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	a, ok := l.keys[key]
-	if !ok || time.Since(a.since) > l.window {
-		return true
-	}
-	return a.n < l.limit
+func limiterKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return string(sum[:])
 }
 
-func (l *loginLimiter) failed(key string) {
+// attempt counts an attempt of each key that is not "". When a key has
+// reached the limit it counts nothing and reports false.
+func (l *loginLimiter) attempt(keys ...string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	a, ok := l.keys[key]
-	if ok && time.Since(a.since) <= l.window {
-		a.n++
-		return
+	now := time.Now()
+	live := make([]*attempts, 0, len(keys))
+	for _, key := range keys {
+		if key == "" {
+			continue
+		}
+		a, ok := l.keys[limiterKey(key)]
+		if !ok || now.Sub(a.since) > l.window {
+			live = append(live, nil)
+			continue
+		}
+		if a.n >= l.limit {
+			return false
+		}
+		live = append(live, a)
 	}
-	if !ok && len(l.keys) >= l.size {
-		l.evict()
+	i := 0
+	for _, key := range keys {
+		if key == "" {
+			continue
+		}
+		if a := live[i]; a != nil {
+			a.n++
+		} else {
+			k := limiterKey(key)
+			if _, ok := l.keys[k]; !ok && len(l.keys) >= l.size {
+				l.evict()
+			}
+			l.keys[k] = &attempts{n: 1, since: now}
+		}
+		i++
 	}
-	l.keys[key] = &attempts{n: 1, since: time.Now()}
+	return true
 }
 
-func (l *loginLimiter) reset(key string) {
+// succeeded takes back a login's attempt once its password was right: the
+// email starts afresh, the address keeps the failures it had.
+func (l *loginLimiter) succeeded(email, addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.keys, key)
+	delete(l.keys, limiterKey(email))
+	if a, ok := l.keys[limiterKey(addr)]; ok && addr != "" && a.n > 0 {
+		a.n--
+	}
 }
 
 // evict drops expired keys, or the oldest when none has expired.

@@ -1,9 +1,11 @@
 package adminui_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchboardhq/switchboard/core/apptest"
@@ -42,15 +44,37 @@ func TestLoginAndLogout(t *testing.T) {
 	})
 }
 
+// TestLoginWithAnImpossibleEmail: an email with a NUL byte names no user,
+// on PostgreSQL as on SQLite: a wrong login (401), never a failure (500)
+// an outsider could raise at will in the hub's error log.
+func TestLoginWithAnImpossibleEmail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		h := apptest.Start(t, dbURL)
+		pw := h.NewUser("g@example.com", domain.RoleOwner)
+		for _, email := range []string{"g\x00@example.com", "g@example.com\x00", "g\xff@example.com"} {
+			if p := h.UIClient().Post("/login", url.Values{"email": {email}, "password": {pw}}); p.Status != http.StatusUnauthorized {
+				t.Errorf("email %q: %d, want 401", email, p.Status)
+			}
+		}
+	})
+}
+
 // TestLoginRedirectStaysOnSite: next= never sends a user to another site.
 func TestLoginRedirectStaysOnSite(t *testing.T) {
 	h := apptest.Start(t, storetest.SQLite(t))
 	pw := h.NewUser("a@example.com", domain.RoleOwner)
-	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"} {
+	for _, next := range []string{"https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
+		// Browsers drop tabs and line breaks from a URL, and read a
+		// backslash as a slash: each of these is //evil.example to them.
+		"/\t/evil.example/", "/\t\\evil.example", "/\x0b/evil.example", "/%09/../\t/evil.example"} {
 		c := h.UIClient()
 		p := c.Post("/login", url.Values{"email": {"a@example.com"}, "password": {pw}, "next": {next}})
 		if p.Status != http.StatusSeeOther || p.Location != "/" {
 			t.Errorf("next=%q: redirected to %q", next, p.Location)
+		}
+		// Nor does the login page keep it for the form.
+		if p := h.UIClient().Get("/login?next=" + url.QueryEscape(next)); strings.Contains(p.Body, "evil.example") {
+			t.Errorf("GET /login?next=%q keeps it in the form", next)
 		}
 	}
 }
@@ -64,6 +88,46 @@ func TestFailedLoginsAreLimited(t *testing.T) {
 	}
 	if p := c.Post("/login", url.Values{"email": {"b@example.com"}, "password": {pw}}); p.Status != http.StatusTooManyRequests {
 		t.Errorf("after 10 failures the right password: %d, want 429", p.Status)
+	}
+}
+
+// TestLoginsSentAtOnceAreLimited: guesses sent together cannot all pass the
+// limiter before the first of them has failed.
+func TestLoginsSentAtOnceAreLimited(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	pw := h.NewUser("e@example.com", domain.RoleOwner)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[int]int{}
+	for i := range 40 {
+		wg.Go(func() {
+			p := h.UIClient().Post("/login", url.Values{"email": {"e@example.com"}, "password": {fmt.Sprintf("guess-%d", i)}})
+			mu.Lock()
+			counts[p.Status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if counts[http.StatusUnauthorized] > 10 || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != 40 {
+		t.Errorf("40 guesses at once: %v, want at most 10 checked and the rest 429", counts)
+	}
+	if p := h.UIClient().Post("/login", url.Values{"email": {"e@example.com"}, "password": {pw}}); p.Status != http.StatusTooManyRequests {
+		t.Errorf("the right password after 40 guesses: %d, want 429", p.Status)
+	}
+}
+
+// TestFailedLoginsBehindAProxy: behind a reverse proxy every login comes
+// from the proxy's address. Guesses at some emails must not lock every
+// other user out: the address limit holds for public addresses only, the
+// email's for all.
+func TestFailedLoginsBehindAProxy(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	pw := h.NewUser("f@example.com", domain.RoleAdmin)
+	for i := range 12 {
+		h.UIClient().Post("/login", url.Values{"email": {fmt.Sprintf("guess-%d@example.com", i)}, "password": {"guess-guess"}})
+	}
+	if p := h.UIClient().Post("/login", url.Values{"email": {"f@example.com"}, "password": {pw}}); p.Status != http.StatusSeeOther {
+		t.Errorf("another user after 12 failures from the proxy's address: %d, want 303", p.Status)
 	}
 }
 

@@ -247,6 +247,10 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // OpenStreams counts the live streams this process holds open.
 func (a *App) OpenStreams() int { return a.api.OpenStreams() }
 
+// Handler is what the hub serves HTTP with, for tests that must send a
+// request as a client elsewhere would (from another address).
+func (a *App) Handler() http.Handler { return a.server.Handler }
+
 // Routes lists the HTTP routes the hub serves.
 func (a *App) Routes() []httpapi.Route { return a.api.Routes() }
 

@@ -2,12 +2,15 @@ package core_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -453,6 +456,85 @@ func TestWebchatRefusals(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+// TestWebchatPageIsNotPoisonedByHost: without --public-url the demo page
+// names the hub by the Host header the client sent, in the snippet an admin
+// copies into their website. A shared cache that keys by path (nginx's
+// proxy_cache does, by default) must not keep an attacker's answer for
+// everyone; with --public-url the page names that, whatever the Host.
+func TestWebchatPageIsNotPoisonedByHost(t *testing.T) {
+	get := func(h *apptest.Hub, path string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", h.URL+path, nil)
+		req.Host = "evil.example"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	h := apptest.Start(t, storetest.SQLite(t))
+	in := h.CreateIntegration(map[string]any{"name": "shop", "kind": "webchat"})
+	resp, body := get(h, "/webchat/"+in.ID)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("demo page: %d", resp.StatusCode)
+	}
+	if cc := resp.Header.Get("Cache-Control"); strings.Contains(body, "evil.example") && !strings.Contains(cc, "private") && !strings.Contains(cc, "no-store") {
+		t.Errorf("a page naming the client's Host is cacheable by anyone: Cache-Control %q", cc)
+	}
+
+	pub := apptest.Start(t, storetest.SQLite(t), apptest.WithPublicURL("https://hub.example.com"))
+	in = pub.CreateIntegration(map[string]any{"name": "shop", "kind": "webchat"})
+	resp, body = get(pub, "/webchat/"+in.ID)
+	if strings.Contains(body, "evil.example") || !strings.Contains(body, "https://hub.example.com/webchat/"+in.ID+"/widget.js") ||
+		!strings.Contains(resp.Header.Get("Cache-Control"), "public") {
+		t.Errorf("with a public URL: %d %v\n%s", resp.StatusCode, resp.Header, body)
+	}
+}
+
+// TestWebchatGenericRouteKeepsThePublicLimits: a webchat integration's
+// inbound URL, /api/webhooks/webchat/{id}, reaches the same plugin as the
+// widget's /webchat/{id}/messages. Senders there hold no key either, so
+// the same limits hold: 64 KiB of body refused unlogged, and the messages
+// of one client address.
+func TestWebchatGenericRouteKeepsThePublicLimits(t *testing.T) {
+	h := apptest.Start(t, storetest.SQLite(t))
+	in := h.CreateIntegration(map[string]any{"name": "shop", "kind": "webchat"})
+	generic := "/api/webhooks/webchat/" + in.ID
+
+	r := h.Do("POST", generic, nil, say(newVisitor(), strings.Repeat("x", 70<<10)))
+	if r.Status != http.StatusRequestEntityTooLarge || !strings.Contains(string(r.Body), "64 KiB") {
+		t.Errorf("a body over 64 KiB: %d %s, want 413", r.Status, r.Body)
+	}
+	var events struct{ Events []map[string]any }
+	h.Admin("GET", "/api/integrations/"+in.ID+"/events", nil).JSON(t, &events)
+	if len(events.Events) != 0 {
+		t.Errorf("a refused body was logged: %+v", events.Events)
+	}
+
+	// From a public address (the test's own connections come from
+	// loopback, which a proxy's are and which is not limited).
+	post := func(addr string) int {
+		b, _ := json.Marshal(say(newVisitor(), "hi"))
+		req := httptest.NewRequest("POST", generic, bytes.NewReader(b))
+		req.RemoteAddr = addr
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.App.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	counts := map[int]int{}
+	for range 40 {
+		counts[post("203.0.113.7:40000")]++
+	}
+	if counts[http.StatusTooManyRequests] == 0 || counts[http.StatusOK]+counts[http.StatusTooManyRequests] != 40 {
+		t.Errorf("40 messages at once from one address: %v, want some accepted and the rest 429", counts)
+	}
+	if code := post("203.0.113.8:40000"); code != http.StatusOK {
+		t.Errorf("another address: %d", code)
+	}
 }
 
 // TestWebchatStreamsReadOnlyTheirOwn: a visitor id reads the visitor's

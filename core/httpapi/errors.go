@@ -65,7 +65,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the request conflicts with the current state"}
 	default:
 		id := c.GetString(ctxRequestID)
-		s.Log.Error("request failed", "request_id", id, "path", c.Request.URL.Path, "err", err)
+		s.Log.Error("request failed", "request_id", id, "path", logPath(c), "err", err)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{
 			"error": "internal", "message": "internal error; quote this id when reporting it", "errorId": id,
 		})

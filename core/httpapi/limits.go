@@ -54,6 +54,10 @@ func clientKey(r *http.Request) string {
 	return addr.String()
 }
 
+// ClientKey is clientKey for the admin UI's login limiter, which limits
+// the same clients the same way.
+func ClientKey(r *http.Request) string { return clientKey(r) }
+
 // rateLimiter is a token bucket per client, for a bounded number of
 // clients: the least recently seen is forgotten first, and starts again
 // with a full bucket.

@@ -77,7 +77,18 @@ func (s *Server) observe(c *gin.Context) {
 	// but a careless caller may put one in a query string.
 	s.Log.Log(c.Request.Context(), level, "http request",
 		"request_id", c.GetString(ctxRequestID), "method", c.Request.Method, "route", route,
-		"path", c.Request.URL.Path, "status", status, "duration_ms", float64(d.Microseconds())/1000)
+		"path", logPath(c), "status", status, "duration_ms", float64(d.Microseconds())/1000)
+}
+
+// logPath is a request's path as logs show it. A chat identifier in the
+// response API's path is a contact's phone number or a website visitor's
+// id, the visitor's only credential: it is left out.
+func logPath(c *gin.Context) string {
+	p := c.Request.URL.Path
+	if chat := c.Param("chat"); chat != "" {
+		p = strings.Replace(p, "/chats/"+chat+"/", "/chats/…/", 1)
+	}
+	return p
 }
 
 // methodLabel is a request's method as a metric label: any token is a valid

@@ -145,7 +145,15 @@ func (s *Server) publicGet(c *gin.Context, kind string) {
 		sum := sha256.Sum256(r.Body)
 		etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 		h.Set("ETag", etag)
-		h.Set("Cache-Control", "public, max-age=300")
+		if s.PublicURL != "" {
+			h.Set("Cache-Control", "public, max-age=300")
+		} else {
+			// Without --public-url the plugin knows the hub by the Host
+			// header this client sent, and a page may name it (the demo
+			// page's snippet does): a shared cache must not hand one
+			// client's answer to the next.
+			h.Set("Cache-Control", "private, max-age=300")
+		}
 		if match := c.GetHeader("If-None-Match"); match != "" && strings.Contains(match, etag) {
 			c.Status(http.StatusNotModified)
 			return
@@ -163,23 +171,8 @@ func (s *Server) publicPost(c *gin.Context, kind string) {
 	if !ok {
 		return
 	}
-	if !s.senders.allow(clientKey(c.Request), received) {
-		c.Header("Retry-After", "1")
-		c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": "rate_limited", "message": "too many messages from this address; wait a moment and send again"})
-		return
-	}
-	limit := min(s.MaxBodyBytes, maxPublicBody)
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
-	if err != nil {
-		s.fail(c, errBadRequest("could not read the request body"))
-		return
-	}
-	if int64(len(body)) > limit {
-		// Refused before the pipeline, unlogged: no visitor's message is
-		// anywhere near this size, and an outsider's flood of them should
-		// cost nothing.
-		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "too_large",
-			"message": "the request body is larger than " + sizeText(limit)})
+	body, ok := s.publicBody(c, received)
+	if !ok {
 		return
 	}
 	req := s.publicRequest(c, kind, body)
@@ -212,6 +205,38 @@ func (s *Server) publicPost(c *gin.Context, kind string) {
 	default:
 		s.fail(c, errNotFound("no chat here"))
 	}
+}
+
+// publicBody reads a public sender's message within the public limits:
+// the client address's rate and 64 KiB of body. Whatever is refused is
+// answered here, before the pipeline and unlogged, and ok is false. Every
+// route a public kind's senders post to takes its body through here.
+func (s *Server) publicBody(c *gin.Context, received time.Time) (body []byte, ok bool) {
+	if !s.senders.allow(clientKey(c.Request), received) {
+		c.Header("Retry-After", "1")
+		c.AbortWithStatusJSON(http.StatusTooManyRequests, gin.H{"error": "rate_limited", "message": "too many messages from this address; wait a moment and send again"})
+		return nil, false
+	}
+	limit := min(s.MaxBodyBytes, maxPublicBody)
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, limit+1))
+	if err != nil {
+		s.fail(c, errBadRequest("could not read the request body"))
+		return nil, false
+	}
+	if int64(len(body)) > limit {
+		// No visitor's message is anywhere near this size, and an
+		// outsider's flood of them should cost nothing.
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, gin.H{"error": "too_large",
+			"message": "the request body is larger than " + sizeText(limit)})
+		return nil, false
+	}
+	return body, true
+}
+
+// publicKind reports whether kind's plugin declares public senders.
+func (s *Server) publicKind(kind string) bool {
+	info, ok := s.Plugins.Info(kind)
+	return ok && info.AuthMode() == sdk.AuthPublic
 }
 
 // sizeText words a byte count: "64 KiB".

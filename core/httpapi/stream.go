@@ -117,6 +117,7 @@ func (s *Server) stream(c *gin.Context, in domain.IntegrationAuth) {
 	w.WriteHeader(http.StatusOK)
 
 	cs := &chatStream{s: s, conv: conv.ID, sent: map[string]struct{}{}}
+	cs.drain = func(buf *bytes.Buffer) bool { return cs.flush(rc, w, buf) }
 	var buf bytes.Buffer
 	buf.WriteString("retry: " + strconv.Itoa(streamRetry) + "\n\n")
 	if err := cs.start(ctx, &buf, lastEventID(c)); err != nil {
@@ -176,7 +177,13 @@ type chatStream struct {
 	floor string
 	sent  map[string]struct{}
 	ended bool
+	// drain sends what is buffered when a read has more pages to come;
+	// false when the client is gone.
+	drain func(*bytes.Buffer) bool
 }
+
+// errClientGone ends a stream whose client stopped reading.
+var errClientGone = errors.New("httpapi: live stream: the client is gone")
 
 // start writes the conversation's latest messages, or, for a client that
 // reconnects, those since its last event.
@@ -213,8 +220,14 @@ func (cs *chatStream) next(ctx context.Context, buf *bytes.Buffer) (int, error) 
 		if len(msgs) < streamPage {
 			break
 		}
-		// A burst larger than a page: move on past it.
+		// A burst larger than a page, or a client resuming from long ago:
+		// move on past it, and send this page before reading the next, so
+		// a stream holds one page at a time, however long the history.
 		cs.floor = msgs[len(msgs)-1].ID
+		cs.advance()
+		if cs.drain != nil && !cs.drain(buf) {
+			return total, errClientGone
+		}
 	}
 	cs.advance()
 	return total, cs.checkEnd(ctx, buf)

@@ -18,14 +18,26 @@ var okBody = []byte(`"ok"`)
 // comes only after the outcome is committed.
 func (s *Server) inboundWebhook(c *gin.Context) {
 	received := time.Now().UTC()
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, s.MaxBodyBytes+1))
-	if err != nil {
-		s.fail(c, errBadRequest("could not read the request body"))
-		return
-	}
-	tooLarge := int64(len(body)) > s.MaxBodyBytes
-	if tooLarge {
-		body = nil
+	var body []byte
+	var tooLarge bool
+	if c.Request.Method == http.MethodPost && s.publicKind(c.Param("a")) {
+		// A public kind's integration (the website chat) takes its senders'
+		// messages here too, from people who hold no key: the public
+		// routes' limits hold here as well.
+		var ok bool
+		if body, ok = s.publicBody(c, received); !ok {
+			return
+		}
+	} else {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(c.Request.Body, s.MaxBodyBytes+1))
+		if err != nil {
+			s.fail(c, errBadRequest("could not read the request body"))
+			return
+		}
+		if tooLarge = int64(len(body)) > s.MaxBodyBytes; tooLarge {
+			body = nil
+		}
 	}
 	req := &inbound.Request{
 		Kind:          c.Param("a"),
