@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -133,8 +134,23 @@ func jsString(s string) string {
 // that allows the hub in script-src and connect-src only, as the docs say.
 func customerSite(t *testing.T, hubURL, id string) *httptest.Server {
 	t.Helper()
+	return customerSiteOn(t, listen(t), hubURL, id)
+}
+
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// customerSiteOn is customerSite on a listener of the test's.
+func customerSiteOn(t *testing.T, l net.Listener, hubURL, id string) *httptest.Server {
+	t.Helper()
 	script := hubURL + "/webchat/" + id + "/widget.js"
-	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	site := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
@@ -150,6 +166,9 @@ func customerSite(t *testing.T, hubURL, id string) *httptest.Server {
 <script src="%s" async data-name="Ada Lovelace" data-email="ada@example.com"></script>
 </body></html>`, html.EscapeString(script))
 	}))
+	site.Listener.Close()
+	site.Listener = l
+	site.Start()
 	t.Cleanup(site.Close)
 	return site
 }
@@ -321,4 +340,54 @@ func TestWebchatVisitorAndAgentInBrowsers(t *testing.T) {
 		visitor.open()
 		visitor.wait(`part("launcher").textContent === "Ask Ada's Shop" && part("log").innerText.includes(args[0])`, second)
 	})
+}
+
+// TestWebchatDemoPageAndAllowedOrigins: the hub's demo page shows the
+// snippet to embed, as text, and its widget works even when the
+// integration lists the websites allowed to post (allowedOrigins), which
+// the hub's own origin need not be in; a page of a listed website posts; a
+// page of an unlisted one is refused, and the widget says why and gives the
+// text back.
+func TestWebchatDemoPageAndAllowedOrigins(t *testing.T) {
+	hub := apptest.Start(t, storetest.SQLite(t))
+	listed := listen(t)
+	in := hub.CreateIntegration(map[string]any{"name": "Shop chat", "kind": "webchat",
+		"config": map[string]any{"allowedOrigins": []string{"http://" + listed.Addr().String()}}})
+	site := customerSiteOn(t, listed, hub.URL, in.ID)
+	unlisted := customerSite(t, hub.URL, in.ID)
+
+	b := browsertest.New(t)
+	w := widget{t, b}
+	b.Go(hub.URL + "/webchat/" + in.ID)
+	b.WaitText("h1", "Chat with us")
+	snippet := `<script src="` + hub.URL + `/webchat/` + in.ID + `/widget.js" async></script>`
+	if got := b.Text("pre code"); got != snippet {
+		t.Errorf("the demo page's snippet reads %q, want %q", got, snippet)
+	}
+	w.open()
+	w.write("Trying the demo page", false)
+	if convs := webchatConversations(t, hub, in.ID); len(convs) != 1 {
+		t.Fatalf("after the demo page: conversations %+v", convs)
+	}
+
+	b.Go(unlisted.URL + "/")
+	w.open()
+	w.click("input")
+	b.Do(chromedp.KeyEvent("From an unlisted website"))
+	b.Do(pressEnter)
+	w.wait(`part("notice").textContent.includes("allowed websites only") && part("input").value === args[0] &&
+		!root.querySelector('[part~="visitor"]')`, "From an unlisted website")
+	for _, p := range b.Problems() {
+		// The refusal, which the browser logs as a failed request.
+		if p.Kind != browsertest.ConsoleError || !strings.Contains(p.Text, "403") {
+			t.Errorf("the unlisted website's page reported %s", p)
+		}
+	}
+
+	b.Go(site.URL + "/")
+	w.open()
+	w.write("From the shop", true)
+	if convs := webchatConversations(t, hub, in.ID); len(convs) != 2 {
+		t.Fatalf("after the listed website: conversations %+v", convs)
+	}
 }
