@@ -391,3 +391,40 @@ func TestWebchatDemoPageAndAllowedOrigins(t *testing.T) {
 		t.Fatalf("after the listed website: conversations %+v", convs)
 	}
 }
+
+// TestWebchatCreatedInTheBrowser: an admin creates a website chat with the
+// form in a browser, copies the line to embed it with its button, and the
+// demo page it links to shows the chat with the settings typed.
+func TestWebchatCreatedInTheBrowser(t *testing.T) {
+	hub := apptest.Start(t, storetest.SQLite(t))
+	b := browsertest.New(t)
+	loginBrowser(b, hub, "admin@example.com", hub.NewUser("admin@example.com", "admin"))
+	b.Go(hub.URL + "/integrations/new")
+	b.Fill("select[name=kind]", "webchat") // the form reloads with the kind's settings
+	b.WaitVisible(`textarea[name="config.allowedOrigins"]`)
+	b.Fill("input[name=name]", "Website")
+	b.Fill(`input[name="config.title"]`, "Questions? Ask us")
+	b.Fill(`input[name="config.greeting"]`, "We answer within minutes.")
+	b.Fill(`textarea[name="config.allowedOrigins"]`, "https://shop.example.com\nhttps://www.example.com")
+	follow(b, "button.primary[type=submit]")
+	b.WaitText("h1", "Website is created")
+
+	b.Click("#webchat-snippet-copy")
+	b.WaitText("#webchat-snippet-copy", "Copied")
+	snippet := b.Clipboard()
+	var demo string
+	b.Eval(`document.getElementById("webchat-demo").href`, &demo)
+	if want := `<script src="` + demo + `/widget.js" async></script>`; snippet != want || !strings.HasPrefix(demo, hub.URL+"/webchat/") {
+		t.Fatalf("copied %q, demo page %q", snippet, demo)
+	}
+
+	// The demo page shows the same line, and the chat as typed.
+	b.Go(demo)
+	if got := b.Text("pre code"); got != snippet {
+		t.Errorf("the demo page's snippet %q, the UI's %q", got, snippet)
+	}
+	w := widget{t, b}
+	w.open()
+	w.wait(`part("header").textContent.startsWith("Questions? Ask us") && part("greeting").textContent === "We answer within minutes."`)
+	w.write("Hello from the demo page", false)
+}
