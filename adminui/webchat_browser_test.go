@@ -198,6 +198,31 @@ func webchatConversations(t *testing.T, h *apptest.Hub, integrationID string) []
 	return list.Conversations
 }
 
+// onlyLive waits until the inbox in b is told of changes live, then puts
+// off its timed refreshes for an hour, and waits until the refresh that
+// this starts is done: after it, the list and the thread change only when
+// the hub tells the page of a change.
+func onlyLive(b *browsertest.Browser) {
+	b.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.PollFunction[bool](`() => document.body.dataset.live === "open"`, chromedp.WithPollingTimeout(0))(ctx, t)
+		return err
+	}))
+	const start = `(() => {
+		const fetched = () => performance.getEntriesByType("resource").filter((e) => e.name.includes("fragment=")).length;
+		const before = fetched();
+		const parts = document.querySelectorAll("[data-refresh]");
+		parts.forEach((el) => { el.dataset.everyLive = "3600000"; el.dispatchEvent(new CustomEvent("refresh-now")); });
+		return before + parts.length;
+	})()`
+	var want int
+	b.Eval(start, &want)
+	b.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.PollFunction[bool](`(want) => performance.getEntriesByType("resource").filter((e) => e.name.includes("fragment=")).length >= want`,
+			chromedp.WithPollingArgs(want), chromedp.WithPollingTimeout(0))(ctx, t)
+		return err
+	}))
+}
+
 // loginBrowser logs a user in to the admin UI in the browser.
 func loginBrowser(b *browsertest.Browser, h *apptest.Hub, email, password string) {
 	b.Go(h.URL + "/login")
@@ -280,8 +305,13 @@ func TestWebchatVisitorAndAgentInBrowsers(t *testing.T) {
 
 		// Markup a visitor writes is text everywhere: nothing runs, nothing
 		// loads, no CSP violation (the browsers report any).
+		// From here the inbox refreshes only when the hub tells it of a
+		// change: its timers are put off for an hour.
+		onlyLive(agent)
+
 		const hostile = `<script>window.pwned=1</script><img src=x onerror="window.pwned=2">`
 		visitor.write(hostile, true)
+		agent.WaitText("#threads", "Ada Lovelace")
 		agent.WaitText("#messages", hostile)
 		var clean bool
 		agent.Eval(`window.pwned === undefined && !document.querySelector("#messages img, #messages script")`, &clean)
