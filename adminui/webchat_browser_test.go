@@ -369,6 +369,24 @@ func TestWebchatVisitorAndAgentInBrowsers(t *testing.T) {
 		visitor.wait(`part("launcher").textContent === "Ask Ada's Shop (1)"`)
 		visitor.open()
 		visitor.wait(`part("launcher").textContent === "Ask Ada's Shop" && part("log").innerText.includes(args[0])`, second)
+
+		// The agent ends the chat: the widget says so, and the visitor's
+		// next message opens a new conversation, which is answered live too.
+		if r := agentHub.Admin("POST", "/api/conversations/"+conv+"/end", nil); r.Status != http.StatusOK {
+			t.Fatalf("end: %d %s", r.Status, r.Body)
+		}
+		visitor.wait(`part("notice").textContent.includes("This chat has ended")`)
+		visitor.write("One more thing, please", false)
+		visitor.wait(`part("notice").textContent === ""`)
+		convs = webchatConversations(t, hub, in.ID)
+		if len(convs) != 2 || convs[0].ID == conv || convs[0].ExternalID != visitorID || convs[0].Status != "open" {
+			t.Fatalf("after the end: conversations %+v", convs)
+		}
+		const third = "Of course: what is it?"
+		if r := agentHub.Admin("POST", "/api/conversations/"+convs[0].ID+"/messages", map[string]any{"content": third}); r.Status != http.StatusCreated {
+			t.Fatalf("reply in the new conversation: %d %s", r.Status, r.Body)
+		}
+		visitor.waitLog(third)
 	})
 }
 
