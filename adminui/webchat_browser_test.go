@@ -158,6 +158,13 @@ func customerSiteOn(t *testing.T, l net.Listener, hubURL, id string) *httptest.S
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src "+hubURL+"; connect-src "+hubURL+
 			"; base-uri 'none'; form-action 'none'")
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Query().Has("twice") {
+			// Embedded twice, in order, both run before the page's load.
+			fmt.Fprintf(w, `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Twice</title></head>
+<body><p>The chat, twice.</p><script src="%[1]s"></script><script src="%[1]s"></script></body></html>`, html.EscapeString(script))
+			return
+		}
 		fmt.Fprintf(w, `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Ada's Shop</title></head>
 <body>
@@ -435,6 +442,14 @@ func TestWebchatDemoPageAndAllowedOrigins(t *testing.T) {
 	b.Go(site.URL + "/")
 	w.open()
 	w.write("From the shop", true)
+
+	// A page that embeds the chat twice shows it once.
+	b.Go(site.URL + "/?twice")
+	var widgets int
+	b.Eval(`document.querySelectorAll("[data-switchboard-webchat]").length`, &widgets)
+	if widgets != 1 {
+		t.Errorf("the chat embedded twice shows %d times", widgets)
+	}
 	if convs := webchatConversations(t, hub, in.ID); len(convs) != 2 {
 		t.Fatalf("after the listed website: conversations %+v", convs)
 	}

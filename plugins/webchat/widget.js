@@ -13,10 +13,16 @@
     var found = document.querySelectorAll("script[src*='/widget.js']");
     script = found[found.length - 1];
   }
-  if (!script || !window.fetch || !window.EventSource || !window.crypto || !window.crypto.getRandomValues) {
+  if (!script || !window.fetch || !window.EventSource || !window.crypto || !window.crypto.getRandomValues || !window.Symbol) {
     return;
   }
   var base = script.src.replace(/\/widget\.js(?:[?#].*)?$/, "");
+  // A page that embeds the same chat twice (by a tag manager, say) shows it once.
+  var loaded = window[Symbol.for("switchboard-webchat")] = window[Symbol.for("switchboard-webchat")] || {};
+  if (loaded[base]) {
+    return;
+  }
+  loaded[base] = true;
   var visitorName = (script.getAttribute("data-name") || "").slice(0, 100);
   var visitorEmail = (script.getAttribute("data-email") || "").slice(0, 254);
   var storeKey = "switchboard-webchat:" + base;
@@ -62,7 +68,7 @@
 
   var font = "14px/1.4 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
   var host = el("div", { position: "fixed", right: "20px", bottom: "20px", zIndex: "2147483000" });
-  host.setAttribute("data-switchboard-webchat", "");
+  host.setAttribute("data-switchboard-webchat", base);
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var launcher = el("button", { font: font, padding: "10px 16px", borderRadius: "20px", border: "0",
     background: "#1f6feb", color: "#fff", cursor: "pointer", boxShadow: "0 2px 8px rgba(0,0,0,.25)" },
