@@ -8,7 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -490,4 +493,132 @@ func TestWebchatCreatedInTheBrowser(t *testing.T) {
 	w.open()
 	w.wait(`part("header").textContent.startsWith("Questions? Ask us") && part("greeting").textContent === "We answer within minutes."`)
 	w.write("Hello from the demo page", false)
+}
+
+// streamCutter is a reverse proxy in front of a hub that can cut the open
+// event streams, as a proxy or a network does, and hold the browser's
+// reconnections until let through.
+type streamCutter struct {
+	*httptest.Server
+	mu      sync.Mutex
+	cancels []context.CancelFunc
+	gate    chan struct{} // closed: reconnections go through
+	lastIDs []string      // the Last-Event-ID of each stream request
+}
+
+func newStreamCutter(t *testing.T, hubURL string) *streamCutter {
+	target, err := url.Parse(hubURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.FlushInterval = -1
+	c := &streamCutter{gate: make(chan struct{})}
+	close(c.gate)
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/events") {
+			c.mu.Lock()
+			gate := c.gate
+			c.lastIDs = append(c.lastIDs, r.Header.Get("Last-Event-ID"))
+			c.mu.Unlock()
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+			ctx, cancel := context.WithCancel(r.Context())
+			c.mu.Lock()
+			c.cancels = append(c.cancels, cancel)
+			c.mu.Unlock()
+			r = r.WithContext(ctx)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// cut ends the open streams and holds the reconnections.
+func (c *streamCutter) cut() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gate = make(chan struct{})
+	for _, cancel := range c.cancels {
+		cancel()
+	}
+	c.cancels = nil
+}
+
+// open lets the reconnections through.
+func (c *streamCutter) open() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	close(c.gate)
+}
+
+// streamRequests is how many stream requests came, and the Last-Event-ID
+// of the last one.
+func (c *streamCutter) streamRequests() (int, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.lastIDs) == 0 {
+		return 0, ""
+	}
+	return len(c.lastIDs), c.lastIDs[len(c.lastIDs)-1]
+}
+
+// TestWebchatReconnects: when the stream of a widget on another website
+// breaks, the browser opens it again, across origins, with the id of the
+// last message it had, and the answers sent meanwhile appear once.
+func TestWebchatReconnects(t *testing.T) {
+	hub := apptest.Start(t, storetest.SQLite(t))
+	in := hub.CreateIntegration(map[string]any{"name": "Shop chat", "kind": "webchat"})
+	edge := newStreamCutter(t, hub.URL)
+	site := customerSite(t, edge.URL, in.ID)
+
+	w := widget{t, browsertest.New(t)}
+	w.b.Go(site.URL + "/")
+	w.open()
+	w.write("Hello over a flaky network", false)
+	convs := webchatConversations(t, hub, in.ID)
+	if len(convs) != 1 {
+		t.Fatalf("conversations %+v", convs)
+	}
+	const first = "First answer, live."
+	if r := hub.Admin("POST", "/api/conversations/"+convs[0].ID+"/messages", map[string]any{"content": first}); r.Status != http.StatusCreated {
+		t.Fatalf("reply: %d", r.Status)
+	}
+	w.waitLog(first)
+	n, _ := edge.streamRequests()
+
+	edge.cut()
+	// The browser tries again; the edge holds it until the answer is in.
+	for deadline := time.Now().Add(liveWait); ; time.Sleep(20 * time.Millisecond) {
+		if m, _ := edge.streamRequests(); m > n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the browser did not open the stream again")
+		}
+	}
+	const second = "Second answer, sent while the stream was down."
+	if r := hub.Admin("POST", "/api/conversations/"+convs[0].ID+"/messages", map[string]any{"content": second}); r.Status != http.StatusCreated {
+		t.Fatalf("reply: %d", r.Status)
+	}
+	edge.open()
+	w.waitLog(second)
+	if _, last := edge.streamRequests(); last == "" {
+		t.Error("the browser reopened the stream without Last-Event-ID")
+	}
+	for _, p := range w.b.Problems() {
+		// The break itself, which the browser logs.
+		if !strings.Contains(p.Text, "ERR_INCOMPLETE_CHUNKED_ENCODING") || !strings.Contains(p.URL, "/events?visitor=") {
+			t.Errorf("the page reported %s", p)
+		}
+	}
+	var shown int
+	w.eval(`[...root.querySelectorAll('[part~="message"]')].filter((b) => b.textContent === `+jsString(first)+`).length`, &shown)
+	if shown != 1 {
+		t.Errorf("the answer before the break shows %d times", shown)
+	}
 }
