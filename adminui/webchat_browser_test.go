@@ -493,6 +493,16 @@ func TestWebchatCreatedInTheBrowser(t *testing.T) {
 	w.open()
 	w.wait(`part("header").textContent.startsWith("Questions? Ask us") && part("greeting").textContent === "We answer within minutes."`)
 	w.write("Hello from the demo page", false)
+
+	// Try Out on the API details posts a visitor's message from the admin UI.
+	id := strings.TrimPrefix(demo, hub.URL+"/webchat/")
+	b.Go(hub.URL + "/integrations/" + id + "/api")
+	b.WaitText("#webchat-snippet", snippet)
+	b.Click("#api-inbound [data-send]")
+	b.WaitText("#api-inbound [data-output]", "HTTP 202")
+	if convs := webchatConversations(t, hub, id); len(convs) != 2 {
+		t.Errorf("after the demo page and Try Out: conversations %+v", convs)
+	}
 }
 
 // streamCutter is a reverse proxy in front of a hub that can cut the open
