@@ -47,11 +47,16 @@ type uiStreams struct {
 }
 
 // acquire takes a place for a user's stream; release gives it back.
-func (l *uiStreams) acquire(user string) (release func(), ok bool) {
+// Refused, status says why: 429 for a user with too many, 503 for a
+// process with too many.
+func (l *uiStreams) acquire(user string) (release func(), status int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.total >= uiStreamsMax || l.byUser[user] >= uiStreamsPerUser {
-		return nil, false
+	if l.byUser[user] >= uiStreamsPerUser {
+		return nil, http.StatusTooManyRequests
+	}
+	if l.total >= uiStreamsMax {
+		return nil, http.StatusServiceUnavailable
 	}
 	if l.byUser == nil {
 		l.byUser = map[string]int{}
@@ -68,7 +73,7 @@ func (l *uiStreams) acquire(user string) (release func(), ok bool) {
 				delete(l.byUser, user)
 			}
 		})
-	}, true
+	}, http.StatusOK
 }
 
 // OpenStreams counts the inbox streams open in this process.
@@ -99,10 +104,10 @@ func (u *UI) liveInbox(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no live updates here", http.StatusNotFound)
 		return
 	}
-	release, ok := u.streams.acquire(s.User.ID)
-	if !ok {
+	release, status := u.streams.acquire(s.User.ID)
+	if status != http.StatusOK {
 		w.Header().Set("Retry-After", "60")
-		http.Error(w, "too many open inboxes", http.StatusServiceUnavailable)
+		http.Error(w, "too many open inboxes", status)
 		return
 	}
 	defer release()

@@ -148,8 +148,8 @@ func TestInboxStreamsAreBounded(t *testing.T) {
 		s.next(t)
 		streams = append(streams, s)
 	}
-	if st, _ := openInbox(t, c, h.URL); st != http.StatusServiceUnavailable {
-		t.Errorf("a ninth stream: %d, want 503", st)
+	if st, _ := openInbox(t, c, h.URL); st != http.StatusTooManyRequests {
+		t.Errorf("a ninth stream: %d, want 429", st)
 	}
 	// Another user has streams of their own.
 	other := loggedIn(t, h, "b@example.com", h.NewUser("b@example.com", domain.RoleAgent))
