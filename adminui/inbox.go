@@ -103,6 +103,7 @@ const (
 func (u *UI) inboxRoutes() {
 	u.mux.Handle("GET /conversations", u.page(anyone, u.showInbox))
 	u.mux.Handle("GET /conversations/{id}", u.page(anyone, u.showInbox))
+	u.mux.HandleFunc("GET /conversations/live", u.liveInbox)
 	u.mux.Handle("POST /conversations/{id}/messages", u.page(anyone, u.replyConversation))
 	u.mux.Handle("POST /conversations/{id}/transfer", u.page(anyone, u.transferConversation))
 	u.mux.Handle("POST /conversations/{id}/end", u.page(anyone, u.endConversation))

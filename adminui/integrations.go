@@ -2,6 +2,7 @@ package adminui
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +26,30 @@ type integration struct {
 	APIKey           string          `json:"apiKey"`
 	ResponseToken    string          `json:"responseToken"`
 	Connections      []connState     `json:"connections"`
+}
+
+// webchatKind is the website chat's kind: the hub serves the widget and
+// the demo page of its integrations under /webchat/{id}.
+const webchatKind = "webchat"
+
+// webchatEmbed is how a website chat is put on a website.
+type webchatEmbed struct {
+	// Demo is the hub's page with nothing but the widget on it; Script the
+	// widget's; Snippet the line a website's pages add.
+	Demo, Script, Snippet string
+	Active                bool
+}
+
+// Webchat is how the integration's chat is embedded, built from the hub's
+// public URL; nil unless it is a website chat.
+func (in integration) Webchat() *webchatEmbed {
+	if in.Kind != webchatKind {
+		return nil
+	}
+	demo := responseBase(in) + "/webchat/" + url.PathEscape(in.ID)
+	script := demo + "/widget.js"
+	return &webchatEmbed{Demo: demo, Script: script, Active: in.Status == domain.StatusActive,
+		Snippet: `<script src="` + html.EscapeString(script) + `" async></script>`}
 }
 
 type connState struct {
@@ -130,6 +155,20 @@ type integrationForm struct {
 	Delivery    deliveryForm
 	Config      []schemaField
 	Errors      *formErrors
+}
+
+// SettingsError is a refusal of the settings as a whole, shown below them:
+// one about a setting shows beside it instead.
+func (f *integrationForm) SettingsError() string {
+	if f.Errors == nil {
+		return ""
+	}
+	for _, c := range f.Config {
+		if _, ok := f.Errors.Fields["config."+c.Name]; ok {
+			return ""
+		}
+	}
+	return f.Errors.Fields["config"]
 }
 
 func (u *UI) formData(r *http.Request, s *domain.Session, f *integrationForm, config map[string]any) error {

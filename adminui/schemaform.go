@@ -15,7 +15,8 @@ type schemaField struct {
 	Name        string
 	Title       string
 	Description string
-	// Input is the input type: text, password, url, number, checkbox, select.
+	// Input is the input type: text, password, url, number, checkbox,
+	// select, or list (a list of strings, one per line of a textarea).
 	Input    string
 	Options  []string
 	Required bool
@@ -111,6 +112,8 @@ func schemaFields(schema json.RawMessage, current map[string]any) []schemaField 
 			f.Input = "checkbox"
 		case p.typeName() == "integer" || p.typeName() == "number":
 			f.Input = "number"
+		case p.typeName() == "array" && itemsAreStrings(p.Items):
+			f.Input = "list"
 		case p.WriteOnly || p.Format == "password" || secretName(n):
 			f.Input = "password"
 		case p.Format == "uri" || p.Format == "url":
@@ -119,10 +122,30 @@ func schemaFields(schema json.RawMessage, current map[string]any) []schemaField 
 		if v, ok := current[n]; ok {
 			f.Value = stringOf(v)
 			f.Checked = v == true
+			if list, ok := v.([]any); ok && f.Input == "list" {
+				lines := make([]string, len(list))
+				for i, item := range list {
+					lines[i] = stringOf(item)
+				}
+				f.Value = strings.Join(lines, "\n")
+			}
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// itemsAreStrings reports whether an array's items schema takes strings.
+func itemsAreStrings(items any) bool {
+	m, ok := items.(map[string]any)
+	if !ok {
+		return false
+	}
+	t, ok := m["type"]
+	if !ok {
+		return true // any item: the admin types strings
+	}
+	return schemaProp{Type: t}.typeName() == "string"
 }
 
 func stringOf(v any) string {
@@ -151,6 +174,18 @@ func schemaValues(schema json.RawMessage, form url.Values, prefix string) map[st
 		case "checkbox":
 			if _, sent := form[key+".present"]; sent {
 				out[f.Name] = form.Get(key) != ""
+			}
+		case "list":
+			// One item a line; blank lines are left out, and so is an
+			// empty list, as any empty input is.
+			var items []any
+			for _, line := range strings.Split(form.Get(key), "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					items = append(items, line)
+				}
+			}
+			if len(items) > 0 {
+				out[f.Name] = items
 			}
 		case "number":
 			v := strings.TrimSpace(form.Get(key))

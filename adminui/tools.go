@@ -2,6 +2,8 @@ package adminui
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -399,6 +401,12 @@ func (u *UI) apiData(r *http.Request, s *domain.Session, id string) (*apiView, e
 			}
 		}
 	}
+	if in.Kind == webchatKind {
+		// Visitors post to the chat's own routes, and the response API
+		// answers them by their visitor id.
+		v.APIs = append(v.APIs, webchatDoc(in), webchatResponseDoc(in))
+		return v, nil
+	}
 	v.APIs = append(v.APIs, inboundDoc(in, v.Kind))
 	// The response API answers in chats on the integration's connections.
 	// It is shown for every custom integration, whose connections may come
@@ -484,6 +492,86 @@ func inboundDoc(in integration, k kindInfo) *apiDoc {
 	}
 	a.EventsAfterSend = true
 	a.Try.Body = "{\n}"
+	return a
+}
+
+// webchatDoc describes what a website chat's widget posts: a visitor's
+// message, to the chat's own route, without a key.
+func webchatDoc(in integration) *apiDoc {
+	path := "/webchat/" + url.PathEscape(in.ID) + "/messages"
+	a := &apiDoc{
+		Name: "inbound", Title: "Visitors' messages: the website chat",
+		Intro:  "The widget posts each message a visitor writes here, from your website's pages; a chat window of your own may too.",
+		Method: "POST", URL: responseBase(in) + path, Path: path,
+		Auth: "None: anyone may post, as your website's visitors do. The visitor id names the visitor's conversation and is what reads it back: keep it as secret as a session cookie. " +
+			"When the settings list allowedOrigins, only pages of those websites (and the demo page) may post.",
+		Headers: []apiParam{{Name: "Content-Type", Value: "application/json", Required: true}},
+		Body: []apiParam{
+			{Name: "visitorId", Value: "string", Required: true, Text: "22 to 64 characters of A-Z a-z 0-9 - _: the widget makes 32 random bytes, base64url, and keeps them in the browser."},
+			{Name: "messageId", Value: "string", Required: true, Text: "8 to 64 of the same characters: a repeat of a stored one is dropped, so a message may be sent again safely."},
+			{Name: "content", Value: "string", Required: true, Text: "The text, at most 4 KiB; shown as text, never as markup."},
+			{Name: "name", Value: "string", Text: "The visitor's name, as the page knows it (the script element's data-name); not verified."},
+			{Name: "email", Value: "string", Text: "The visitor's email (data-email); contacts are matched by it, and it is not verified."},
+		},
+		Answers: []apiAnswer{
+			{Status: "202", Body: `{"status": "accepted"}`, Text: "Stored, or a repeat of a stored message."},
+			{Status: "403", Body: `{"error": "forbidden", …}`, Text: "The page's website is not in allowedOrigins."},
+			{Status: "413", Body: `{"error": "too_large", …}`, Text: "A body over 64 KiB."},
+			{Status: "422", Body: `{"error": "validation_failed", …}`, Text: "A field is missing or invalid: the message names it."},
+			{Status: "429", Body: `{"error": "rate_limited", …}`, Text: "Too many messages from this visitor or address: wait a moment (Retry-After)."},
+			{Status: "503", Body: `{"error": "unavailable", …}`, Text: "The integration is stopped, or the message could not be recorded: send it again."},
+		},
+		Notes: []string{
+			"GET " + responseBase(in) + "/webchat/" + url.PathEscape(in.ID) + "/events?visitor={visitorId} streams the visitor's conversation as Server-Sent Events: the latest messages, then each new one, the visitor's and the answers, as it is stored.",
+			"Sending from this page opens a conversation in the inbox, under the visitor id of the sample.",
+		},
+	}
+	a.Try.Body = orderedJSON("visitorId", randomVisitorID(), "messageId", "try-"+strconv.FormatInt(time.Now().UnixMilli(), 36),
+		"content", "Hi! Is my order ready?", "name", "Jane Smith", "email", "jane@example.com")
+	return a
+}
+
+// randomVisitorID is a visitor id as the widget makes one.
+func randomVisitorID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// webchatResponseDoc describes the response API of a website chat: the
+// chat is the visitor's, named by the visitor id, and the answer goes to
+// the widget.
+func webchatResponseDoc(in integration) *apiDoc {
+	a := &apiDoc{
+		Name: "response", Title: "Response API: answer a visitor",
+		Intro:  "Your system answers a visitor of the website chat, or ends the chat: the answer appears in the visitor's widget, as an agent's reply does.",
+		Method: "POST",
+		URL:    responseBase(in) + "/integrations/live-chat/" + url.PathEscape(in.ID) + "/chats/{chatIdentifier}/events",
+		Path:   "/integrations/live-chat/" + url.PathEscape(in.ID) + "/chats/",
+		Auth:   "The integration's response token, as Authorization: Bearer sbr_….",
+		Key:    "Response API token", KeyPlaceholder: "sbr_…", KeyEnv: tokenEnv, KeyHeaders: []string{keyAsBearer},
+		PathParams: []apiParam{{Name: "chatIdentifier", Value: "string", Required: true,
+			Text: "The visitor id: the chatId delivered with the visitor's messages, the conversation's externalId in the API."}},
+		Headers: []apiParam{
+			{Name: "Content-Type", Value: "application/json", Required: true},
+			{Name: "Authorization", Value: "Bearer sbr_…", Required: true, Text: "The integration's response token, shown once when it was made or regenerated."},
+		},
+		Body: []apiParam{
+			{Name: "type", Value: "MESSAGE | END", Required: true, Text: "An answer to the visitor, or the end of the chat."},
+			{Name: "msg", Value: "string", Text: "Required for MESSAGE: the text, at most 4096 bytes, shown as text."},
+			{Name: "channel.type", Value: "WEBCHAT", Text: "May be left out, with channel."},
+		},
+		Answers: []apiAnswer{
+			{Status: "202", Body: `{"id": "…", "status": "…"}`, Text: "MESSAGE: the stored answer, on its way to the widget. END: the conversation, status ended."},
+			{Status: "401", Body: `{"error": "unauthorized", …}`, Text: "The token is missing or wrong."},
+			{Status: "404", Body: `{"error": "not_found", …}`, Text: "No chat with that visitor id on this integration: a chat exists once the visitor has written."},
+			{Status: "409", Body: `{"error": "conflict", …}`, Text: "The chat has ended."},
+			{Status: "422", Body: `{"error": "validation_failed", …}`, Text: "An invalid body."},
+		},
+		ConfirmSend: "A MESSAGE goes to that visitor's widget, if there is such a chat. Send it?",
+	}
+	a.Try.Chat = "VISITOR_ID"
+	a.Try.Body = orderedJSON("type", "MESSAGE", "msg", "Thanks for writing! Your order ships today.")
 	return a
 }
 

@@ -273,6 +273,9 @@ const cases = {
   traversal2: ["/api/webhooks/%2e%2e/ID", ""],
   query: ["/api/webhooks/custom/ID?x=1", ""],
   emptyChat: ["/integrations/live-chat/ID/chats/", " "],
+  visitor: ["/webchat/ID/messages", ""],
+  visitorTraversal: ["/webchat/../messages", ""],
+  visitorOther: ["/webchat/ID/widget.js", ""],
 };
 for (const [k, [p, chat]] of Object.entries(cases)) {
   try { out[k] = sendURL(p, chat, o); } catch (e) { out[k] = "refused"; }
@@ -300,6 +303,9 @@ console.log(JSON.stringify(out));
 		"traversal2":       "refused",
 		"query":            "refused",
 		"emptyChat":        "refused",
+		"visitor":          "https://hub.example/webchat/ID/messages",
+		"visitorTraversal": "refused",
+		"visitorOther":     "refused",
 	}
 	for k, w := range want {
 		if got[k] != w {

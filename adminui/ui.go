@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/switchboardhq/switchboard/core/live"
 	"github.com/switchboardhq/switchboard/core/store"
 )
 
@@ -30,6 +32,9 @@ type Deps struct {
 	PublicURL string
 	// SessionTTL is how long a login lasts; 12 hours when zero.
 	SessionTTL time.Duration
+	// Live tells open inboxes that conversations changed; nil leaves them
+	// to refresh on their timers.
+	Live *live.Hub
 }
 
 // UI serves the admin pages.
@@ -38,6 +43,10 @@ type UI struct {
 	mux    *http.ServeMux
 	pages  *pages
 	logins *loginLimiter
+
+	streams   uiStreams
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New builds the UI.
@@ -49,7 +58,7 @@ func New(d Deps) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{Deps: d, mux: http.NewServeMux(), pages: p, logins: newLoginLimiter(10, 15*time.Minute, 10000)}
+	u := &UI{Deps: d, mux: http.NewServeMux(), pages: p, logins: newLoginLimiter(10, 15*time.Minute, 10000), closing: make(chan struct{})}
 	u.routes()
 	return u, nil
 }

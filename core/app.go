@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		LiveMaxStreams:               cfg.LiveMaxStreams,
 		LiveMaxStreamsPerIntegration: cfg.LiveMaxStreamsPerIntegration,
 	})
-	ui, err := adminui.New(adminui.Deps{Store: st, API: api.Handler(), Log: log.With("component", "adminui"), PublicURL: cfg.PublicURL})
+	ui, err := adminui.New(adminui.Deps{Store: st, API: api.Handler(), Log: log.With("component", "adminui"), PublicURL: cfg.PublicURL, Live: changes})
 	if err != nil {
 		host.StopAll()
 		st.Close()
@@ -156,6 +156,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	// Live streams never finish by themselves: end them when shutdown
 	// begins, or it would wait for them until its deadline.
 	a.server.RegisterOnShutdown(api.CloseStreams)
+	a.server.RegisterOnShutdown(ui.CloseStreams)
 	in.OnDeliveries(worker.Notify)
 	// Whatever arrived while a plugin was down is processed when it is back.
 	host.OnStart(func(kind string) {
@@ -250,6 +251,9 @@ func (a *App) OpenStreams() int { return a.api.OpenStreams() }
 // Handler is what the hub serves HTTP with, for tests that must send a
 // request as a client elsewhere would (from another address).
 func (a *App) Handler() http.Handler { return a.server.Handler }
+
+// OpenInboxStreams counts the admin UI's inbox streams this process holds open.
+func (a *App) OpenInboxStreams() int { return a.ui.OpenStreams() }
 
 // Routes lists the HTTP routes the hub serves.
 func (a *App) Routes() []httpapi.Route { return a.api.Routes() }

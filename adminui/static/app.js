@@ -86,11 +86,23 @@
   });
 
   // Parts that refresh themselves: data-refresh is the URL of a fragment,
-  // data-every its period in milliseconds.
+  // data-every its period in milliseconds. While the page is told of
+  // changes live (data-live="open" on the body, see inbox.js), the period
+  // is data-every-live instead, when given, and a "refresh-now" event on
+  // the part refreshes it at once.
   function refresh(el) {
-    const every = Number(el.dataset.every || 3000);
+    const every = () => Number((document.body.dataset.live === "open" && el.dataset.everyLive) || el.dataset.every || 3000);
+    let timer = null;
+    let busy = false;
+    let again = false;
+    const schedule = (ms) => {
+      clearTimeout(timer);
+      timer = setTimeout(tick, ms);
+    };
     const tick = () => {
-      if (document.hidden) return setTimeout(tick, every);
+      timer = null;
+      if (document.hidden) return schedule(every());
+      busy = true;
       fetch(el.dataset.refresh, { headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin" })
         // A redirect means the session ended: keep the part as it is.
         .then((r) => (r.ok && !r.redirected ? r.text() : Promise.reject(r.status)))
@@ -102,9 +114,18 @@
           }
         })
         .catch(() => {})
-        .finally(() => setTimeout(tick, every));
+        .finally(() => {
+          busy = false;
+          // A change told while this refresh was on its way may be newer.
+          schedule(again ? 0 : every());
+          again = false;
+        });
     };
-    setTimeout(tick, every);
+    el.addEventListener("refresh-now", () => {
+      if (busy) again = true;
+      else schedule(0);
+    });
+    schedule(every());
   }
 
   document.addEventListener("DOMContentLoaded", () => {

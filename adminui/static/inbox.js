@@ -1,6 +1,8 @@
-// Switchboard admin UI, the conversations inbox: keeps the open thread at
-// its newest message as messages arrive, unless the user scrolled up to
-// read; submits the filter when it changes; Ctrl+Enter sends a reply.
+// Switchboard admin UI, the conversations inbox: refreshes the list and
+// the open thread as soon as the hub tells of a change; keeps the open
+// thread at its newest message as messages arrive, unless the user
+// scrolled up to read; submits the filter when it changes; Ctrl+Enter
+// sends a reply.
 "use strict";
 
 (function () {
@@ -41,7 +43,38 @@
     }
   });
 
+  // Live updates: the hub tells the page when the workspace's
+  // conversations change, and the list and the open thread refresh at once
+  // (app.js); meanwhile they refresh less often, on their data-every-live
+  // (for what the hub does not tell, such as a reply's delivery). Any
+  // trouble with the stream and they refresh every two seconds again.
+  function listen() {
+    if (!window.EventSource) return;
+    const body = document.body;
+    const refreshAll = () => document.querySelectorAll("[data-refresh]").forEach((el) => {
+      el.dispatchEvent(new CustomEvent("refresh-now"));
+    });
+    const stream = new EventSource("/conversations/live");
+    let opened = false;
+    stream.addEventListener("open", () => {
+      body.dataset.live = "open";
+      // Changes while the stream was down were not told.
+      if (opened) refreshAll();
+      opened = true;
+    });
+    stream.addEventListener("change", refreshAll);
+    stream.addEventListener("error", () => {
+      delete body.dataset.live;
+      refreshAll(); // and every two seconds, until the stream is back
+      if (stream.readyState === EventSource.CLOSED) {
+        // Refused (logged out, too many open): try again later.
+        setTimeout(listen, 60000);
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    if (document.querySelector("[data-refresh]")) listen();
     const live = document.getElementById("thread-live");
     const el = pane();
     if (!el || !live) return;

@@ -5,9 +5,11 @@
 "use strict";
 
 (function () {
-  // The endpoints Send may reach: an inbound webhook, or a chat's events in
-  // the response API. Paths come from the page, never from what is typed.
+  // The endpoints Send may reach: an inbound webhook, a website chat's
+  // visitor messages, or a chat's events in the response API. Paths come
+  // from the page, never from what is typed.
   const inboundPath = /^\/api\/webhooks\/[A-Za-z0-9._~%-]+\/[A-Za-z0-9._~%-]+$/;
+  const visitorPath = /^\/webchat\/[A-Za-z0-9._~%-]+\/messages$/;
   const responsePath = /^\/integrations\/live-chat\/[A-Za-z0-9._~%-]+\/chats\/$/;
 
   // sendURL is the URL Send posts to: path on this page's origin, with the
@@ -15,7 +17,7 @@
   // anything else.
   function sendURL(path, chat, origin) {
     let full;
-    if (inboundPath.test(path)) {
+    if (inboundPath.test(path) || visitorPath.test(path)) {
       full = path;
     } else if (responsePath.test(path)) {
       const id = String(chat || "").trim();

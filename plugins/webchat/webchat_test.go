@@ -108,6 +108,10 @@ func TestAllowedOrigins(t *testing.T) {
 	h.Post("", http.Header{"Origin": {"https://shop.example.com"}}, body(t, nil)).ExpectMessages(t, 1)
 	h.Post("", http.Header{"Origin": {"https://evil.example.net"}}, body(t, nil)).ExpectRejected(t, sdk.ReasonBadSignature)
 	h.Post("", nil, body(t, nil)).ExpectRejected(t, sdk.ReasonBadSignature)
+	// The hub's own origin is always taken: its demo page must work.
+	h.Post("", http.Header{"Origin": {"https://hub.example.com"}}, body(t, nil)).ExpectMessages(t, 1)
+	h.Post("", http.Header{"Origin": {"https://hub.example.com:8443"}}, body(t, nil)).ExpectRejected(t, sdk.ReasonBadSignature)
+	h.Post("", http.Header{"Origin": {"http://hub.example.com"}}, body(t, nil)).ExpectRejected(t, sdk.ReasonBadSignature)
 
 	var rej *sdk.RejectError
 	if err := h.CheckConfig(map[string]any{"allowedOrigins": []string{"https://user@shop.example.com"}}); !errors.As(err, &rej) || rej.Field != "allowedOrigins[0]" {

@@ -13,10 +13,16 @@
     var found = document.querySelectorAll("script[src*='/widget.js']");
     script = found[found.length - 1];
   }
-  if (!script || !window.fetch || !window.EventSource || !window.crypto || !window.crypto.getRandomValues) {
+  if (!script || !window.fetch || !window.EventSource || !window.crypto || !window.crypto.getRandomValues || !window.Symbol) {
     return;
   }
   var base = script.src.replace(/\/widget\.js(?:[?#].*)?$/, "");
+  // A page that embeds the same chat twice (by a tag manager, say) shows it once.
+  var loaded = window[Symbol.for("switchboard-webchat")] = window[Symbol.for("switchboard-webchat")] || {};
+  if (loaded[base]) {
+    return;
+  }
+  loaded[base] = true;
   var visitorName = (script.getAttribute("data-name") || "").slice(0, 100);
   var visitorEmail = (script.getAttribute("data-email") || "").slice(0, 254);
   var storeKey = "switchboard-webchat:" + base;
@@ -48,8 +54,11 @@
     save("visitor", visitorId);
   }
 
-  function el(tag, style, text) {
+  // el makes an element; part names it (the part attribute), for the
+  // page's tests and for ::part() rules of its styles.
+  function el(tag, style, text, part) {
     var e = document.createElement(tag);
+    if (part) { e.setAttribute("part", part); }
     for (var k in style) {
       if (Object.prototype.hasOwnProperty.call(style, k)) { e.style[k] = style[k]; }
     }
@@ -59,32 +68,33 @@
 
   var font = "14px/1.4 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
   var host = el("div", { position: "fixed", right: "20px", bottom: "20px", zIndex: "2147483000" });
+  host.setAttribute("data-switchboard-webchat", base);
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var launcher = el("button", { font: font, padding: "10px 16px", borderRadius: "20px", border: "0",
     background: "#1f6feb", color: "#fff", cursor: "pointer", boxShadow: "0 2px 8px rgba(0,0,0,.25)" },
-    settings.title || "Chat with us");
+    settings.title || "Chat with us", "launcher");
   launcher.type = "button";
   var panel = el("div", { display: "none", flexDirection: "column", width: "320px", maxWidth: "calc(100vw - 40px)",
     height: "440px", maxHeight: "calc(100vh - 40px)", background: "#fff", color: "#1f2328", font: font,
-    borderRadius: "10px", boxShadow: "0 4px 20px rgba(0,0,0,.3)", overflow: "hidden" });
+    borderRadius: "10px", boxShadow: "0 4px 20px rgba(0,0,0,.3)", overflow: "hidden" }, "", "panel");
   var header = el("div", { display: "flex", alignItems: "center", justifyContent: "space-between",
-    padding: "10px 12px", background: "#1f6feb", color: "#fff", fontWeight: "600" }, settings.title || "Chat with us");
+    padding: "10px 12px", background: "#1f6feb", color: "#fff", fontWeight: "600" }, settings.title || "Chat with us", "header");
   var close = el("button", { background: "transparent", border: "0", color: "#fff", font: font, fontSize: "18px",
-    cursor: "pointer" }, "\u00d7");
+    cursor: "pointer" }, "\u00d7", "close");
   close.type = "button";
   close.setAttribute("aria-label", "Close the chat");
   header.appendChild(close);
-  var log = el("div", { flex: "1", overflowY: "auto", padding: "10px", background: "#f6f8fa" });
+  var log = el("div", { flex: "1", overflowY: "auto", padding: "10px", background: "#f6f8fa" }, "", "log");
   log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
-  var notice = el("div", { padding: "4px 10px", fontSize: "12px", color: "#9a6700", minHeight: "0" });
-  var form = el("form", { display: "flex", gap: "6px", padding: "8px", borderTop: "1px solid #d0d7de" });
+  var notice = el("div", { padding: "4px 10px", fontSize: "12px", color: "#9a6700", minHeight: "0" }, "", "notice");
+  var form = el("form", { display: "flex", gap: "6px", padding: "8px", borderTop: "1px solid #d0d7de" }, "", "form");
   var input = el("textarea", { flex: "1", resize: "none", height: "38px", font: font, padding: "6px",
-    border: "1px solid #d0d7de", borderRadius: "6px" });
+    border: "1px solid #d0d7de", borderRadius: "6px" }, "", "input");
   input.setAttribute("aria-label", "Your message");
   input.placeholder = "Write a message\u2026";
   var send = el("button", { font: font, padding: "0 12px", border: "0", borderRadius: "6px", background: "#1f6feb",
-    color: "#fff", cursor: "pointer" }, "Send");
+    color: "#fff", cursor: "pointer" }, "Send", "send");
   send.type = "submit";
   form.appendChild(input);
   form.appendChild(send);
@@ -96,7 +106,7 @@
   root.appendChild(launcher);
 
   if (settings.greeting) {
-    log.appendChild(el("div", { color: "#57606a", margin: "4px 0 10px" }, settings.greeting));
+    log.appendChild(el("div", { color: "#57606a", margin: "4px 0 10px" }, settings.greeting, "greeting"));
   }
 
   // shown holds the rendered messages by the hub's id, in id order (ids
@@ -105,12 +115,23 @@
   var shownIds = {};
   var pending = {};
   var unread = 0;
+  // seen is the id of the newest message the visitor has seen, kept with
+  // the visitor id: the history a reload shows again is not news.
+  var seen = load("seen") || "";
+
+  function markSeen() {
+    var newest = shown.length ? shown[shown.length - 1].id : "";
+    if (newest > seen) {
+      seen = newest;
+      save("seen", seen);
+    }
+  }
 
   function bubble(text, mine) {
     var row = el("div", { display: "flex", justifyContent: mine ? "flex-end" : "flex-start", margin: "4px 0" });
     var b = el("div", { maxWidth: "80%", padding: "6px 10px", borderRadius: "10px", whiteSpace: "pre-wrap",
       overflowWrap: "anywhere", background: mine ? "#1f6feb" : "#fff", color: mine ? "#fff" : "#1f2328",
-      border: mine ? "0" : "1px solid #d0d7de" }, text);
+      border: mine ? "0" : "1px solid #d0d7de" }, text, mine ? "message visitor" : "message agent");
     row.appendChild(b);
     return row;
   }
@@ -144,7 +165,9 @@
       log.removeChild(own.row);
     }
     place(m.id, bubble(String(m.content), mine));
-    if (!mine && panel.style.display === "none") {
+    if (panel.style.display !== "none") {
+      markSeen();
+    } else if (!mine && m.id > seen) {
       unread++;
       launcher.textContent = (settings.title || "Chat with us") + " (" + unread + ")";
     }
@@ -237,7 +260,9 @@
     post(text);
   });
   input.addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey) {
+    // Enter sends, unless it ends an input method's composition (a word
+    // typed in Japanese, say), or comes with Shift: a new line.
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       if (form.requestSubmit) { form.requestSubmit(); } else { send.click(); }
     }
@@ -246,6 +271,7 @@
     panel.style.display = "flex";
     launcher.style.display = "none";
     unread = 0;
+    markSeen();
     launcher.textContent = settings.title || "Chat with us";
     scrollDown();
     input.focus();
