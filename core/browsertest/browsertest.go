@@ -276,17 +276,46 @@ func (b *Browser) WaitVisible(sel string) {
 }
 
 // WaitText waits until the text of the first element matching sel contains
-// want, for pages that update after a request.
+// want, for pages that update after a request, and for the page a click
+// opens: a navigation while it waits makes it wait in the new page.
 func (b *Browser) WaitText(sel, want string) {
 	b.t.Helper()
 	const has = `(sel, want) => {
 		const el = document.querySelector(sel);
 		return el !== null && el.innerText.includes(want);
 	}`
-	run(b, fmt.Sprintf("wait for %s to contain %q", sel, want), chromedp.PollFunction[bool](has,
-		chromedp.WithPollingArgs(sel, want),
-		chromedp.WithPollingTimeout(0), // the step's own timeout applies
-	))
+	what := fmt.Sprintf("wait for %s to contain %q", sel, want)
+	ctx, cancel := context.WithTimeout(b.ctx, b.timeout)
+	defer cancel()
+	for {
+		_, err := chromedp.Run(ctx, chromedp.PollFunction[bool](has,
+			chromedp.WithPollingArgs(sel, want),
+			chromedp.WithPollingTimeout(0), // the step's own timeout applies
+		))
+		if err == nil {
+			return
+		}
+		// A poll runs in one page and ends with it.
+		if ctx.Err() != nil || !navigatedAway(err) {
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			b.fail(what, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// navigatedAway tells the errors of a script that ran in a page the tab left
+// (or was leaving) before it finished.
+func navigatedAway(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"Inspected target navigated or closed", "Execution context was destroyed", "Cannot find context with specified id"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Eval evaluates the JavaScript expression in the page, awaits it when it is a

@@ -83,6 +83,12 @@ func newSite(t *testing.T) *site {
 		fmt.Fprint(w, `{"count": 42}`)
 	})
 
+	mux.HandleFunc("GET /slow-form", page("Slow form", `<form method=post action=/slow><button id=go>Go</button></form>`))
+	mux.HandleFunc("POST /slow", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond) // the wait starts in the form's page
+		page("Slow", `<p id=done>Done at last</p>`)(w, r)
+	})
+
 	mux.HandleFunc("GET /plain", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<!doctype html><title>Plain</title><p>no policy</p>")
 	})
@@ -134,6 +140,16 @@ func TestWaitTextAfterFetch(t *testing.T) {
 	b.Go(s.URL + "/app")
 	b.Click("#load")
 	b.WaitText("#out", "count: 42")
+}
+
+// TestWaitTextAcrossNavigation: a wait begun in a page that a click leaves
+// goes on in the page it opens.
+func TestWaitTextAcrossNavigation(t *testing.T) {
+	s := newSite(t)
+	b := New(t)
+	b.Go(s.URL + "/slow-form")
+	b.Click("#go")
+	b.WaitText("#done", "at last")
 }
 
 func TestClipboard(t *testing.T) {
