@@ -349,7 +349,19 @@ func (b *Browser) Clipboard() string {
 // path, making its directory.
 func (b *Browser) Screenshot(path string) {
 	b.t.Helper()
-	png := run(b, "screenshot", fullPage)
+	b.save(path, run(b, "screenshot", fullPage))
+}
+
+// ScreenshotWindow saves a PNG of what the window shows, exactly its size and
+// scrolled as the page is, to path, making its directory: for pictures of a
+// fixed size, such as those of the documentation.
+func (b *Browser) ScreenshotWindow(path string) {
+	b.t.Helper()
+	b.save(path, run(b, "screenshot of the window", chromedp.CaptureScreenshot()))
+}
+
+func (b *Browser) save(path string, png []byte) {
+	b.t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		b.t.Fatalf("browsertest: screenshot: %v", err)
 	}

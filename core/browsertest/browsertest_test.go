@@ -204,6 +204,18 @@ func TestScreenshotIsWholePage(t *testing.T) {
 	}
 }
 
+func TestScreenshotWindowIsTheWindow(t *testing.T) {
+	s := newSite(t)
+	b := New(t, WithWindowSize(800, 600))
+	b.Go(s.URL + "/tall")
+	b.Eval(`window.scrollTo(0, 2000)`, nil)
+	path := filepath.Join(t.TempDir(), "shots", "tall.png")
+	b.ScreenshotWindow(path)
+	if got := pngSize(t, path); got.X != 800 || got.Y != 600 {
+		t.Errorf("screenshot of the window is %v, want 800×600", got)
+	}
+}
+
 func pngSize(t *testing.T, path string) image.Point {
 	t.Helper()
 	f, err := os.Open(path)
