@@ -580,10 +580,12 @@ func TestBrowserHostileMessageIsText(t *testing.T) {
 	}
 	nothingRan("as loaded")
 
-	// The thread refreshes itself by replacing its markup: mark it and wait
-	// for the mark to go.
+	// The thread refreshes itself by replacing its markup when it changed:
+	// mark it, have the contact write again, and wait for the mark to go.
 	b.Eval(`document.getElementById("messages").dataset.mark = "1"`, nil)
+	postCustom(t, h, in, "evil", "m3", "Are you there?", nil)
 	b.Do(chromedp.WaitNotPresent(`#messages[data-mark]`))
+	b.WaitText("#messages", "Are you there?")
 	nothingRan("after a refresh")
 
 	reply := `<img src=x onerror="window.pwned = 'reply'">`
