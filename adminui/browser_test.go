@@ -17,6 +17,7 @@ package adminui_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -36,9 +37,9 @@ import (
 
 // startUI starts a hub on SQLite and a browser. The browser starts second, so
 // it closes first: its last refreshes never meet a hub that is gone.
-func startUI(t *testing.T, opts ...apptest.Option) (*apptest.Hub, *browsertest.Browser) {
+func startUI(t *testing.T) (*apptest.Hub, *browsertest.Browser) {
 	t.Helper()
-	h := apptest.Start(t, storetest.SQLite(t), opts...)
+	h := apptest.Start(t, storetest.SQLite(t))
 	return h, browsertest.New(t)
 }
 
@@ -290,7 +291,7 @@ func TestBrowserDeliveryTabs(t *testing.T) {
 				return nil
 			}
 		}
-		return errNotYet
+		return errors.New("the reply is not delivered yet")
 	})
 	if got.Method != http.MethodPut || got.Path != "/tickets" {
 		t.Errorf("delivered as %s %s", got.Method, got.Path)
@@ -336,12 +337,6 @@ func TestBrowserDeliveryTabs(t *testing.T) {
 		t.Errorf("the edit page shows %+v", form)
 	}
 }
-
-type notYet struct{}
-
-func (notYet) Error() string { return "not yet" }
-
-var errNotYet error = notYet{}
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()
