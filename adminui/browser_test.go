@@ -218,8 +218,8 @@ func shownPanel(b *browsertest.Browser) string {
 
 // TestBrowserDeliveryTabs: an owner configures an integration's delivery on
 // each tab (query params, bearer auth, a header, a body of their own) and
-// the agent's reply reaches the target exactly so; the edit page shows it
-// all back with the token hidden.
+// an agent's reply reaches the target exactly so; the edit page shows it all
+// back with the token hidden, and saving it unchanged keeps the token.
 func TestBrowserDeliveryTabs(t *testing.T) {
 	h, b := startUI(t)
 	rc := apptest.NewReceiver(t)
@@ -336,6 +336,24 @@ func TestBrowserDeliveryTabs(t *testing.T) {
 		strings.Join(form.Body, "|") != "reply variable content|ticket.id variable conversationId|tags[] text chat" {
 		t.Errorf("the edit page shows %+v", form)
 	}
+
+	// Saved as shown, the target keeps its token: the next reply carries it.
+	b.Click(`.integration-form button[type="submit"].primary`)
+	b.WaitText(".notice.ok", "Saved.")
+	if r := h.Admin("POST", "/api/conversations/"+conv.ID+"/messages", map[string]any{"content": "Tracking: ZX-42."}); r.Status != http.StatusCreated {
+		t.Fatalf("second reply: %d %s", r.Status, r.Body)
+	}
+	apptest.Eventually(t, 10*time.Second, func() error {
+		for _, r := range rc.Requests() {
+			if strings.Contains(string(r.Body), "ZX-42") {
+				if a := r.Header.Get("Authorization"); a != "Bearer hook-secret-123" {
+					t.Fatalf("after saving the edit page unchanged, Authorization: %q", a)
+				}
+				return nil
+			}
+		}
+		return errors.New("the second reply is not delivered yet")
+	})
 }
 
 func mustJSON(t *testing.T, v any) []byte {
