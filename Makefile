@@ -11,7 +11,7 @@ ADDR    ?=
 FUZZTIME  ?= 30s
 FUZZFLAGS ?= -fuzzminimizetime=5s
 
-.PHONY: all build run test test-short bench fuzz proto vet fmt clean
+.PHONY: all build run test test-short bench fuzz proto vet fmt clean screenshots
 
 all: build
 
@@ -46,6 +46,11 @@ test: vet
 
 test-short:
 	$(GO) test -count=1 -short ./...
+
+## screenshots: the admin UI's pictures in docs/images/, taken in headless Chromium from a hub with sample data
+screenshots:
+	SWITCHBOARD_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestScreenshots$$' ./adminui/
+	@ls -l docs/images/*.png
 
 ## bench: the Go benchmarks (the load generator is `switchboard bench`)
 bench:

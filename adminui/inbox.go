@@ -330,7 +330,7 @@ func (u *UI) showInbox(w http.ResponseWriter, r *http.Request, s *domain.Session
 // has ended, a channel's reply window is closed) shows as a notice, with
 // the reply kept to send again.
 func (u *UI) replyConversation(w http.ResponseWriter, r *http.Request, s *domain.Session) {
-	content := r.PostFormValue("content")
+	content := formText(r, "content")
 	u.inboxAction(w, r, s, "messages", map[string]any{"content": content}, content, "", "The reply was not sent")
 }
 

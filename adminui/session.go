@@ -90,6 +90,13 @@ func (u *UI) session(r *http.Request) (*domain.Session, error) {
 	return &s, nil
 }
 
+// formText is a textarea's value as the user typed it: browsers send its
+// line breaks as CRLF, which would otherwise reach a stored script, an
+// agent's reply or a contact's SMS.
+func formText(r *http.Request, name string) string {
+	return strings.ReplaceAll(r.PostFormValue(name), "\r\n", "\n")
+}
+
 func validCSRF(r *http.Request, want string) bool {
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {

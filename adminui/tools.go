@@ -259,7 +259,7 @@ func (u *UI) apiCurl(w http.ResponseWriter, r *http.Request, s *domain.Session) 
 		return
 	}
 	v.Posted = a.Name
-	a.Try.Body = r.PostFormValue("body")
+	a.Try.Body = formText(r, "body")
 	if a.Name == "response" {
 		a.Try.Chat = strings.TrimSpace(r.PostFormValue("chat"))
 	}
@@ -774,7 +774,7 @@ func (u *UI) transformTest(w http.ResponseWriter, r *http.Request, s *domain.Ses
 		u.apiFail(w, r, s, err)
 		return
 	}
-	v.Script, v.Event = r.PostFormValue("script"), r.PostFormValue("event")
+	v.Script, v.Event = formText(r, "script"), formText(r, "event")
 	var ev map[string]any
 	if strings.TrimSpace(v.Event) != "" {
 		if err := json.Unmarshal([]byte(v.Event), &ev); err != nil {
@@ -807,7 +807,7 @@ func (u *UI) transformSave(w http.ResponseWriter, r *http.Request, s *domain.Ses
 		u.apiFail(w, r, s, err)
 		return
 	}
-	v.Script, v.Event = r.PostFormValue("script"), r.PostFormValue("event")
+	v.Script, v.Event = formText(r, "script"), formText(r, "event")
 	t, ok := target(v.Integration)
 	if !ok {
 		v.ScriptError = "This integration has no delivery target, and a transform shapes a delivery's request: set a target on the Edit page first."

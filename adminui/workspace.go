@@ -471,7 +471,7 @@ func (u *UI) setCampaign(action string) handler {
 }
 
 func (u *UI) createAutoReply(w http.ResponseWriter, r *http.Request, s *domain.Session) {
-	f := autoReplyForm{Connection: r.PostFormValue("connection"), Message: r.PostFormValue("message"), Active: r.PostFormValue("active") != ""}
+	f := autoReplyForm{Connection: r.PostFormValue("connection"), Message: formText(r, "message"), Active: r.PostFormValue("active") != ""}
 	err := u.call(r, s, "POST", "/api/auto-replies", map[string]any{"connection": f.Connection, "message": f.Message, "active": f.Active}, nil)
 	if err == nil {
 		http.Redirect(w, r, "/campaigns?done=reply-created#auto-replies", http.StatusSeeOther)

@@ -52,6 +52,16 @@ const EnvChrome = "SWITCHBOARD_TEST_CHROME"
 // passes only on a fast machine is worse than one that takes its time to fail.
 const DefaultTimeout = 30 * time.Second
 
+// pollEvery is how often a step that waits looks again: for an element to
+// appear, a text to show. chromedp's own defaults (a DevTools round trip every
+// 5 ms, a script on every animation frame) keep Chromium busy for as long as
+// a page takes to change, which a machine running other tests beside these
+// feels; a person would not notice 50 ms.
+const pollEvery = 50 * time.Millisecond
+
+// every makes an element query look again each pollEvery.
+var every = chromedp.RetryInterval(pollEvery)
+
 // startTimeout bounds the start of the browser and of its first tab.
 const startTimeout = 60 * time.Second
 
@@ -233,7 +243,7 @@ func (b *Browser) URL() string {
 // mouse.
 func (b *Browser) Click(sel string) {
 	b.t.Helper()
-	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel), every))
 }
 
 // Fill waits for the form field to be visible and replaces its value: it
@@ -255,10 +265,10 @@ func (b *Browser) Fill(sel, value string) {
 		el.dispatchEvent(new Event("change", {bubbles: true}));
 		return el instanceof HTMLSelectElement;
 	}`
-	b.do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	b.do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel), every))
 	isSelect := run(b, "fill "+sel, chromedp.Evaluate[bool](call(clear, sel, value)))
 	if !isSelect && value != "" {
-		b.do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
+		b.do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value, every))
 	}
 }
 
@@ -266,27 +276,57 @@ func (b *Browser) Fill(sel, value string) {
 // the empty string when it is hidden.
 func (b *Browser) Text(sel string) string {
 	b.t.Helper()
-	return run(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel)))
+	return run(b, "text of "+sel, chromedp.Text(chromedp.CSS(sel), every))
 }
 
 // WaitVisible waits until an element matching sel is visible.
 func (b *Browser) WaitVisible(sel string) {
 	b.t.Helper()
-	b.do("wait for "+sel+" to be visible", chromedp.WaitVisible(chromedp.CSS(sel)))
+	b.do("wait for "+sel+" to be visible", chromedp.WaitVisible(chromedp.CSS(sel), every))
 }
 
 // WaitText waits until the text of the first element matching sel contains
-// want, for pages that update after a request.
+// want, for pages that update after a request, and for the page a click
+// opens: a navigation while it waits makes it wait in the new page.
 func (b *Browser) WaitText(sel, want string) {
 	b.t.Helper()
 	const has = `(sel, want) => {
 		const el = document.querySelector(sel);
 		return el !== null && el.innerText.includes(want);
 	}`
-	run(b, fmt.Sprintf("wait for %s to contain %q", sel, want), chromedp.PollFunction[bool](has,
-		chromedp.WithPollingArgs(sel, want),
-		chromedp.WithPollingTimeout(0), // the step's own timeout applies
-	))
+	what := fmt.Sprintf("wait for %s to contain %q", sel, want)
+	ctx, cancel := context.WithTimeout(b.ctx, b.timeout)
+	defer cancel()
+	for {
+		_, err := chromedp.Run(ctx, chromedp.PollFunction[bool](has,
+			chromedp.WithPollingArgs(sel, want),
+			chromedp.WithPollingInterval(pollEvery),
+			chromedp.WithPollingTimeout(0), // the step's own timeout applies
+		))
+		if err == nil {
+			return
+		}
+		// A poll runs in one page and ends with it.
+		if ctx.Err() != nil || !navigatedAway(err) {
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			b.fail(what, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// navigatedAway tells the errors of a script that ran in a page the tab left
+// (or was leaving) before it finished.
+func navigatedAway(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"Inspected target navigated or closed", "Execution context was destroyed", "Cannot find context with specified id"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Eval evaluates the JavaScript expression in the page, awaits it when it is a
@@ -320,7 +360,19 @@ func (b *Browser) Clipboard() string {
 // path, making its directory.
 func (b *Browser) Screenshot(path string) {
 	b.t.Helper()
-	png := run(b, "screenshot", fullPage)
+	b.save(path, run(b, "screenshot", fullPage))
+}
+
+// ScreenshotWindow saves a PNG of what the window shows, exactly its size and
+// scrolled as the page is, to path, making its directory: for pictures of a
+// fixed size, such as those of the documentation.
+func (b *Browser) ScreenshotWindow(path string) {
+	b.t.Helper()
+	b.save(path, run(b, "screenshot of the window", chromedp.CaptureScreenshot()))
+}
+
+func (b *Browser) save(path string, png []byte) {
+	b.t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		b.t.Fatalf("browsertest: screenshot: %v", err)
 	}

@@ -83,6 +83,12 @@ func newSite(t *testing.T) *site {
 		fmt.Fprint(w, `{"count": 42}`)
 	})
 
+	mux.HandleFunc("GET /slow-form", page("Slow form", `<form method=post action=/slow><button id=go>Go</button></form>`))
+	mux.HandleFunc("POST /slow", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond) // the wait starts in the form's page
+		page("Slow", `<p id=done>Done at last</p>`)(w, r)
+	})
+
 	mux.HandleFunc("GET /plain", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "<!doctype html><title>Plain</title><p>no policy</p>")
 	})
@@ -136,6 +142,16 @@ func TestWaitTextAfterFetch(t *testing.T) {
 	b.WaitText("#out", "count: 42")
 }
 
+// TestWaitTextAcrossNavigation: a wait begun in a page that a click leaves
+// goes on in the page it opens.
+func TestWaitTextAcrossNavigation(t *testing.T) {
+	s := newSite(t)
+	b := New(t)
+	b.Go(s.URL + "/slow-form")
+	b.Click("#go")
+	b.WaitText("#done", "at last")
+}
+
 func TestClipboard(t *testing.T) {
 	s := newSite(t)
 	b := New(t)
@@ -185,6 +201,18 @@ func TestScreenshotIsWholePage(t *testing.T) {
 		if got := pngSize(t, path); got.X != 800 || got.Y < tt.minHigh || got.Y > tt.maxHigh {
 			t.Errorf("screenshot of %s is %v, want 800 wide and %d to %d high", tt.page, got, tt.minHigh, tt.maxHigh)
 		}
+	}
+}
+
+func TestScreenshotWindowIsTheWindow(t *testing.T) {
+	s := newSite(t)
+	b := New(t, WithWindowSize(800, 600))
+	b.Go(s.URL + "/tall")
+	b.Eval(`window.scrollTo(0, 2000)`, nil)
+	path := filepath.Join(t.TempDir(), "shots", "tall.png")
+	b.ScreenshotWindow(path)
+	if got := pngSize(t, path); got.X != 800 || got.Y != 600 {
+		t.Errorf("screenshot of the window is %v, want 800×600", got)
 	}
 }
 
