@@ -137,12 +137,14 @@ func TestHostileTransformsHurtOnlyThemselves(t *testing.T) {
 					if d.Status != "failed" {
 						return fmt.Errorf("%s: status %s (%s)", b.name, d.Status, d.LastError)
 					}
-					// Once, or twice when the machine is so loaded that the
-					// worker's own wait for the run (10× the limit) ran out
-					// before the runner was stopped: that first attempt is
-					// a temporary failure, retried like any other.
-					if d.LastError != b.want || d.AttemptCount < 1 || d.AttemptCount > 2 {
-						t.Errorf("%s: lastError %q after %d attempts, want %q once (twice at most under load)", b.name, d.LastError, d.AttemptCount, b.want)
+					// "failed", not "dead": the limit's failure is final, not
+					// retried to the end of the schedule. Usually after one
+					// attempt; on a machine so loaded that the worker's own
+					// wait for the run (10× the limit) ran out before the
+					// runner was stopped, that attempt is a temporary failure
+					// and retried like any other, within the schedule.
+					if d.LastError != b.want || d.AttemptCount < 1 || d.AttemptCount > 3 {
+						t.Errorf("%s: lastError %q after %d attempts, want %q within the schedule's 3", b.name, d.LastError, d.AttemptCount, b.want)
 					}
 				}
 				return nil
