@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -30,6 +31,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "connections", Aliases: []string{"c"}, Usage: "concurrent connections", Value: 64},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "how long to send", Value: 10 * time.Second},
 			&cli.IntFlag{Name: "conversations", Usage: "distinct conversationIds per connection", Value: 16},
+			&cli.FloatFlag{Name: "rate", Usage: "send at this many messages/s whatever the answers (open loop: latency counts from when each send was due, so a stalled hub shows in it); 0 sends as fast as the connections allow"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "skip the exactly-once check"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 		},
@@ -40,9 +42,10 @@ func benchCommand() *cli.Command {
 				connections:   cmd.Int("connections"),
 				duration:      cmd.Duration("duration"),
 				conversations: cmd.Int("conversations"),
+				rate:          cmd.Float("rate"),
 			}
-			if b.connections < 1 || b.conversations < 1 || b.duration <= 0 {
-				return errors.New("bench: --connections, --conversations and --duration must be positive")
+			if b.connections < 1 || b.conversations < 1 || b.duration <= 0 || b.rate < 0 {
+				return errors.New("bench: --connections, --conversations and --duration must be positive, --rate at least 0")
 			}
 			res, err := b.run(ctx, !cmd.Bool("no-verify"))
 			if err != nil {
@@ -68,11 +71,19 @@ type bench struct {
 	connections   int
 	duration      time.Duration
 	conversations int
-	client        *http.Client
+	// rate, when positive, is the open loop's sends per second.
+	rate   float64
+	client *http.Client
 }
 
 type benchResult struct {
-	Connections  int     `json:"connections"`
+	Connections int `json:"connections"`
+	// Rate is the open loop's target, 0 for a closed loop.
+	Rate float64 `json:"rate,omitempty"`
+	// Missed counts the open loop's sends that fell more than a second
+	// behind (every connection busy): never sent, and left out of the
+	// latencies, so a figure with any is only a lower bound.
+	Missed       int     `json:"missed,omitempty"`
 	DurationSec  float64 `json:"durationSeconds"`
 	Sent         int     `json:"sent"`
 	Acknowledged int     `json:"acknowledged"`
@@ -87,10 +98,15 @@ type benchResult struct {
 	Lost         int     `json:"lost"`
 	Duplicated   int     `json:"duplicated"`
 	FirstError   string  `json:"firstError,omitempty"`
+	// slow counts answers over 100 ms, for tests.
+	slow int
 }
 
 func (r *benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "connections      %d\n", r.Connections)
+	if r.Rate > 0 {
+		fmt.Fprintf(w, "rate             %.0f messages/s, open loop (%d sends fell over a second behind and were dropped)\n", r.Rate, r.Missed)
+	}
 	fmt.Fprintf(w, "duration         %.1fs\n", r.DurationSec)
 	fmt.Fprintf(w, "acknowledged     %d of %d sent (%d failed)\n", r.Acknowledged, r.Sent, r.Failed)
 	fmt.Fprintf(w, "throughput       %.0f messages/s\n", r.PerSecond)
@@ -131,8 +147,9 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 		firstErr  string
 	}
 	workers := make([]worker, b.connections)
-	deadline := time.Now().Add(b.duration)
 	start := time.Now()
+	deadline := start.Add(b.duration)
+	due, missed := b.schedule(ctx, start, deadline)
 	var wg sync.WaitGroup
 	for c := range b.connections {
 		wg.Add(1)
@@ -140,7 +157,11 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 			defer wg.Done()
 			w := &workers[c]
 			var buf bytes.Buffer
-			for seq := 0; time.Now().Before(deadline) && ctx.Err() == nil; seq++ {
+			for seq := 0; ctx.Err() == nil; seq++ {
+				t0, ok := due()
+				if !ok {
+					break
+				}
 				id := fmt.Sprintf("bench-%s-%d-%d", run, c, seq)
 				buf.Reset()
 				fmt.Fprintf(&buf, `{"messageId":%q,"conversationId":"bench-%s-%d-%d","from":{"externalId":"user-%d-%d","name":"Load Tester","email":"load%d.%d@example.com"},"subject":"Benchmark thread","content":"Message %d from connection %d: checking the order status."}`,
@@ -148,7 +169,6 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 				req, _ := http.NewRequestWithContext(ctx, "POST", endpoint, bytes.NewReader(buf.Bytes()))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("X-Api-Key", in.APIKey)
-				t0 := time.Now()
 				resp, err := b.client.Do(req)
 				w.sent++
 				if err != nil {
@@ -175,7 +195,7 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 
-	res := &benchResult{Connections: b.connections, DurationSec: elapsed.Seconds()}
+	res := &benchResult{Connections: b.connections, DurationSec: elapsed.Seconds(), Rate: b.rate, Missed: int(missed.Load())}
 	var lat []time.Duration
 	acked := make(map[string]bool)
 	for _, w := range workers {
@@ -192,6 +212,11 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 	res.Acknowledged = len(acked)
 	res.PerSecond = float64(res.Acknowledged) / elapsed.Seconds()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	for _, d := range lat {
+		if d > 100*time.Millisecond {
+			res.slow++
+		}
+	}
 	pct := func(p float64) float64 {
 		if len(lat) == 0 {
 			return 0
@@ -220,6 +245,49 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// schedule returns when each send is due. In a closed loop a send is due
+// when a connection is free, until the deadline. In an open loop sends are
+// due at the rate from start, whatever the answers: a connection takes the
+// next due time and latency counts from it, so time spent waiting for a
+// free connection (a stalled hub) is in the figures instead of omitted. A
+// send more than a second overdue when it falls due is dropped and counted.
+func (b *bench) schedule(ctx context.Context, start, deadline time.Time) (due func() (time.Time, bool), missed *atomic.Int64) {
+	missed = new(atomic.Int64)
+	if b.rate <= 0 {
+		return func() (time.Time, bool) {
+			now := time.Now()
+			return now, now.Before(deadline)
+		}, missed
+	}
+	queue := make(chan time.Time, max(1, int(b.rate)))
+	go func() {
+		defer close(queue)
+		interval := time.Duration(float64(time.Second) / b.rate)
+		for i := 0; ; i++ {
+			at := start.Add(time.Duration(i) * interval)
+			if !at.Before(deadline) {
+				return
+			}
+			if d := time.Until(at); d > 0 {
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case queue <- at:
+			default:
+				missed.Add(1) // a second's worth already waits for a connection
+			}
+		}
+	}()
+	return func() (time.Time, bool) {
+		at, ok := <-queue
+		return at, ok
+	}, missed
 }
 
 // stored counts every message of the integration by its messageId, through the admin API.
