@@ -33,6 +33,9 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "conversations", Usage: "distinct conversationIds per connection", Value: 16},
 			&cli.FloatFlag{Name: "rate", Usage: "send at this many messages/s whatever the answers (open loop: latency counts from when each send was due, so a stalled hub shows in it); 0 sends as fast as the connections allow"},
 			&cli.BoolFlag{Name: "no-verify", Usage: "skip the exactly-once check"},
+			&cli.BoolFlag{Name: "e2e", Usage: "end to end: subscribe a receiver of this command's own to message events and time each message from its send to its arrival (the hub needs --allow-private-targets to reach it on loopback)"},
+			&cli.StringFlag{Name: "receiver-addr", Usage: "where the --e2e receiver listens", Value: "127.0.0.1:0"},
+			&cli.DurationFlag{Name: "e2e-wait", Usage: "how long --e2e waits for the last arrivals after sending", Value: 30 * time.Second},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -43,6 +46,9 @@ func benchCommand() *cli.Command {
 				duration:      cmd.Duration("duration"),
 				conversations: cmd.Int("conversations"),
 				rate:          cmd.Float("rate"),
+			}
+			if cmd.Bool("e2e") {
+				b.receiverAddr, b.e2eWait = cmd.String("receiver-addr"), cmd.Duration("e2e-wait")
 			}
 			if b.connections < 1 || b.conversations < 1 || b.duration <= 0 || b.rate < 0 {
 				return errors.New("bench: --connections, --conversations and --duration must be positive, --rate at least 0")
@@ -60,6 +66,9 @@ func benchCommand() *cli.Command {
 			if res.Lost > 0 || res.Duplicated > 0 {
 				return fmt.Errorf("bench: %d acknowledged messages lost, %d duplicated", res.Lost, res.Duplicated)
 			}
+			if e := res.EndToEnd; e != nil && (e.Lost > 0 || e.Duplicated > 0) {
+				return fmt.Errorf("bench: %d acknowledged messages never arrived, %d arrived more than once", e.Lost, e.Duplicated)
+			}
 			return nil
 		},
 	}
@@ -72,8 +81,24 @@ type bench struct {
 	duration      time.Duration
 	conversations int
 	// rate, when positive, is the open loop's sends per second.
-	rate   float64
-	client *http.Client
+	rate float64
+	// receiverAddr, when set, runs the end-to-end mode with a receiver
+	// listening there; e2eWait bounds the wait for the last arrivals.
+	receiverAddr string
+	e2eWait      time.Duration
+	client       *http.Client
+}
+
+// endToEnd is what the receiver saw: each acknowledged message's time from
+// when its send was due to its arrival.
+type endToEnd struct {
+	Arrived    int     `json:"arrived"`
+	Lost       int     `json:"lost"`
+	Duplicated int     `json:"duplicated"`
+	P50Ms      float64 `json:"p50Ms"`
+	P95Ms      float64 `json:"p95Ms"`
+	P99Ms      float64 `json:"p99Ms"`
+	MaxMs      float64 `json:"maxMs"`
 }
 
 type benchResult struct {
@@ -98,6 +123,8 @@ type benchResult struct {
 	Lost         int     `json:"lost"`
 	Duplicated   int     `json:"duplicated"`
 	FirstError   string  `json:"firstError,omitempty"`
+	// EndToEnd is set in the end-to-end mode.
+	EndToEnd *endToEnd `json:"endToEnd,omitempty"`
 	// slow counts answers over 100 ms, for tests.
 	slow int
 }
@@ -113,6 +140,10 @@ func (r *benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "latency          p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs)
 	if r.Verified {
 		fmt.Fprintf(w, "stored           %d (lost %d, duplicated %d)\n", r.Stored, r.Lost, r.Duplicated)
+	}
+	if e := r.EndToEnd; e != nil {
+		fmt.Fprintf(w, "end to end       p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", e.P50Ms, e.P95Ms, e.P99Ms, e.MaxMs)
+		fmt.Fprintf(w, "arrived          %d (lost %d, duplicated %d)\n", e.Arrived, e.Lost, e.Duplicated)
 	}
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error      %s\n", r.FirstError)
@@ -138,9 +169,18 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 		return nil, fmt.Errorf("bench: create integration: %w", err)
 	}
 	endpoint := b.base + "/api/webhooks/custom/" + in.ID
+	var rcv *receiver
+	if b.receiverAddr != "" {
+		var err error
+		if rcv, err = b.startReceiver(ctx, "bench-"+run+"-"); err != nil {
+			return nil, err
+		}
+		defer rcv.close(ctx, b)
+	}
 
 	type worker struct {
 		acked     []string
+		due       []time.Time // of each acked, when its send was due
 		latencies []time.Duration
 		sent      int
 		failed    int
@@ -189,6 +229,7 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 					continue
 				}
 				w.acked = append(w.acked, id)
+				w.due = append(w.due, t0)
 			}
 		}()
 	}
@@ -225,6 +266,15 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 	}
 	res.P50Ms, res.P90Ms, res.P99Ms, res.MaxMs = pct(0.50), pct(0.90), pct(0.99), pct(1)
 
+	if rcv != nil {
+		due := make(map[string]time.Time, len(acked))
+		for _, w := range workers {
+			for i, id := range w.acked {
+				due[id] = w.due[i]
+			}
+		}
+		res.EndToEnd = rcv.wait(ctx, due, b.e2eWait)
+	}
 	if verify {
 		stored, err := b.stored(ctx, in.ID)
 		if err != nil {
@@ -245,6 +295,112 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// receiver takes the hub's deliveries of message events in the end-to-end
+// mode and notes when each of this run's messages arrived.
+type receiver struct {
+	srv            *http.Server
+	subscriptionID string
+	prefix         string
+
+	mu      sync.Mutex
+	arrived map[string][]time.Time
+}
+
+// startReceiver listens, and subscribes it to the workspace's message
+// events in the legacy format, whose messageExternalId is the bench's
+// messageId.
+func (b *bench) startReceiver(ctx context.Context, prefix string) (*receiver, error) {
+	ln, err := net.Listen("tcp", b.receiverAddr)
+	if err != nil {
+		return nil, fmt.Errorf("bench: receiver: %w", err)
+	}
+	r := &receiver{prefix: prefix, arrived: map[string][]time.Time{}}
+	r.srv = &http.Server{Handler: http.HandlerFunc(r.take), ReadHeaderTimeout: 10 * time.Second}
+	go r.srv.Serve(ln)
+	var sub struct {
+		ID string `json:"id"`
+	}
+	err = b.admin(ctx, "POST", "/api/webhooks/", map[string]any{"url": "http://" + ln.Addr().String() + "/bench",
+		"enabled": true, "subscribedEvents": []string{"messages"}, "format": "legacy"}, &sub)
+	if err != nil {
+		r.srv.Close()
+		return nil, fmt.Errorf("bench: subscribe the receiver (does the hub run with --allow-private-targets?): %w", err)
+	}
+	r.subscriptionID = sub.ID
+	return r, nil
+}
+
+func (r *receiver) take(w http.ResponseWriter, req *http.Request) {
+	at := time.Now()
+	var ev struct {
+		MessageExternalID string `json:"messageExternalId"`
+	}
+	json.NewDecoder(io.LimitReader(req.Body, 1<<20)).Decode(&ev)
+	if strings.HasPrefix(ev.MessageExternalID, r.prefix) {
+		r.mu.Lock()
+		r.arrived[ev.MessageExternalID] = append(r.arrived[ev.MessageExternalID], at)
+		r.mu.Unlock()
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// wait waits for every acknowledged message to arrive, or for limit
+// without a new arrival, and sums up.
+func (r *receiver) wait(ctx context.Context, due map[string]time.Time, limit time.Duration) *endToEnd {
+	last, lastCount := time.Now(), -1
+	for ctx.Err() == nil {
+		r.mu.Lock()
+		n := 0
+		for id := range due {
+			if len(r.arrived[id]) > 0 {
+				n++
+			}
+		}
+		r.mu.Unlock()
+		if n == len(due) {
+			break
+		}
+		if n != lastCount {
+			last, lastCount = time.Now(), n
+		} else if time.Since(last) > limit {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e := &endToEnd{}
+	var lat []time.Duration
+	for id, at := range due {
+		got := r.arrived[id]
+		if len(got) == 0 {
+			e.Lost++
+			continue
+		}
+		e.Arrived++
+		e.Duplicated += len(got) - 1
+		lat = append(lat, got[0].Sub(at))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	e.P50Ms, e.P95Ms, e.P99Ms, e.MaxMs = pct(0.50), pct(0.95), pct(0.99), pct(1)
+	return e
+}
+
+// close removes the subscription and stops listening.
+func (r *receiver) close(ctx context.Context, b *bench) {
+	if r.subscriptionID != "" {
+		var out any
+		b.admin(ctx, "POST", "/api/webhooks/"+r.subscriptionID+"/delete", nil, &out)
+	}
+	r.srv.Close()
 }
 
 // schedule returns when each send is due. In a closed loop a send is due

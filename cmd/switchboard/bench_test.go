@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboardhq/switchboard/core/apptest"
+	"github.com/switchboardhq/switchboard/core/store/storetest"
 )
 
 // stallingHub answers the custom webhook as a hub would ("ok"), but
@@ -82,4 +85,43 @@ func TestOpenLoopCountsTheStall(t *testing.T) {
 	if closed.P99Ms >= open.P99Ms {
 		t.Errorf("p99: closed %.1f ms, open %.1f ms; the open loop should show the stall", closed.P99Ms, open.P99Ms)
 	}
+}
+
+// TestBenchEndToEnd runs the end-to-end mode against a real hub: every
+// acknowledged message is stored once and arrives once at the bench's own
+// receiver, each with its time from send to arrival.
+func TestBenchEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the plugins and runs a hub")
+	}
+	pluginDir := t.TempDir()
+	if err := apptest.BuildPlugins(pluginDir); err != nil {
+		t.Fatal(err)
+	}
+	storetest.Each(t, func(t *testing.T, db string) {
+		out, err := run(t, "admin", "create-token", "--workspace", "bench-e2e", "--database-url", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		token := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
+		hub := startServe(t, db, pluginDir)
+		b := &bench{base: hub.url, token: token, connections: 4, duration: time.Second, conversations: 4, rate: 100,
+			receiverAddr: "127.0.0.1:0", e2eWait: 20 * time.Second}
+		res, err := b.run(context.Background(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := res.EndToEnd
+		if res.Acknowledged < 50 || res.Lost != 0 || res.Duplicated != 0 || e == nil {
+			t.Fatalf("bench: %+v", res)
+		}
+		if e.Arrived != res.Acknowledged || e.Lost != 0 || e.Duplicated != 0 || e.P50Ms <= 0 || e.MaxMs < e.P99Ms {
+			t.Errorf("end to end: %+v for %d acknowledged", e, res.Acknowledged)
+		}
+		// The receiver's subscription is gone afterwards.
+		status, body := hub.admin(t, token, "GET", "/api/webhooks/", nil)
+		if status != http.StatusOK || strings.Contains(string(body), "/bench") {
+			t.Errorf("subscriptions after the bench: %d %s", status, body)
+		}
+	})
 }
