@@ -35,6 +35,7 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-verify", Usage: "skip the exactly-once check"},
 			&cli.BoolFlag{Name: "e2e", Usage: "end to end: subscribe a receiver of this command's own to message events and time each message from its send to its arrival (the hub needs --allow-private-targets to reach it on loopback)"},
 			&cli.StringFlag{Name: "receiver-addr", Usage: "where the --e2e receiver listens", Value: "127.0.0.1:0"},
+			&cli.IntFlag{Name: "drain", Usage: "delivery drain: queue this many messages while the --e2e receiver holds every delivery, then let them through and report deliveries/s until all have arrived (implies --e2e)"},
 			&cli.DurationFlag{Name: "e2e-wait", Usage: "how long --e2e waits for the last arrivals after sending", Value: 30 * time.Second},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 		},
@@ -47,7 +48,10 @@ func benchCommand() *cli.Command {
 				conversations: cmd.Int("conversations"),
 				rate:          cmd.Float("rate"),
 			}
-			if cmd.Bool("e2e") {
+			if b.drain = cmd.Int("drain"); b.drain < 0 {
+				return errors.New("bench: --drain must be positive")
+			}
+			if cmd.Bool("e2e") || b.drain > 0 {
 				b.receiverAddr, b.e2eWait = cmd.String("receiver-addr"), cmd.Duration("e2e-wait")
 			}
 			if b.connections < 1 || b.conversations < 1 || b.duration <= 0 || b.rate < 0 {
@@ -86,7 +90,18 @@ type bench struct {
 	// listening there; e2eWait bounds the wait for the last arrivals.
 	receiverAddr string
 	e2eWait      time.Duration
-	client       *http.Client
+	// drain, when positive, sends exactly this many messages while the
+	// receiver holds the deliveries, then measures their drain.
+	drain  int
+	client *http.Client
+}
+
+// drainResult is the delivery drain: the queued messages' deliveries from
+// the moment the receiver let them through to the last arrival.
+type drainResult struct {
+	Queued    int     `json:"queued"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"deliveriesPerSecond"`
 }
 
 // endToEnd is what the receiver saw: each acknowledged message's time from
@@ -125,6 +140,8 @@ type benchResult struct {
 	FirstError   string  `json:"firstError,omitempty"`
 	// EndToEnd is set in the end-to-end mode.
 	EndToEnd *endToEnd `json:"endToEnd,omitempty"`
+	// Drain is set in the delivery-drain mode.
+	Drain *drainResult `json:"drain,omitempty"`
 	// slow counts answers over 100 ms, for tests.
 	slow int
 }
@@ -140,6 +157,9 @@ func (r *benchResult) print(w io.Writer) {
 	fmt.Fprintf(w, "latency          p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n", r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs)
 	if r.Verified {
 		fmt.Fprintf(w, "stored           %d (lost %d, duplicated %d)\n", r.Stored, r.Lost, r.Duplicated)
+	}
+	if d := r.Drain; d != nil {
+		fmt.Fprintf(w, "drain            %d deliveries in %.2fs: %.0f deliveries/s\n", d.Queued, d.Seconds, d.PerSecond)
 	}
 	if e := r.EndToEnd; e != nil {
 		fmt.Fprintf(w, "end to end       p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", e.P50Ms, e.P95Ms, e.P99Ms, e.MaxMs)
@@ -174,6 +194,9 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 		var err error
 		if rcv, err = b.startReceiver(ctx, "bench-"+run+"-"); err != nil {
 			return nil, err
+		}
+		if b.drain > 0 {
+			rcv.holdAll()
 		}
 		defer rcv.close(ctx, b)
 	}
@@ -266,6 +289,10 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 	}
 	res.P50Ms, res.P90Ms, res.P99Ms, res.MaxMs = pct(0.50), pct(0.90), pct(0.99), pct(1)
 
+	var released time.Time
+	if rcv != nil && b.drain > 0 {
+		released = rcv.release()
+	}
 	if rcv != nil {
 		due := make(map[string]time.Time, len(acked))
 		for _, w := range workers {
@@ -274,6 +301,13 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 			}
 		}
 		res.EndToEnd = rcv.wait(ctx, due, b.e2eWait)
+		if b.drain > 0 {
+			last := rcv.lastArrival()
+			res.Drain = &drainResult{Queued: len(acked), Seconds: last.Sub(released).Seconds()}
+			if res.Drain.Seconds > 0 {
+				res.Drain.PerSecond = float64(res.EndToEnd.Arrived) / res.Drain.Seconds
+			}
+		}
 	}
 	if verify {
 		stored, err := b.stored(ctx, in.ID)
@@ -306,6 +340,35 @@ type receiver struct {
 
 	mu      sync.Mutex
 	arrived map[string][]time.Time
+	last    time.Time
+	// held, while open, holds every delivery until release closes it.
+	held chan struct{}
+}
+
+// holdAll makes the receiver hold every delivery, answering none, as a
+// receiver that is down: the hub's workers wait on the few in flight and
+// the rest stay queued.
+func (r *receiver) holdAll() {
+	r.mu.Lock()
+	r.held = make(chan struct{})
+	r.mu.Unlock()
+}
+
+// release lets every held delivery through and returns when.
+func (r *receiver) release() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.held != nil {
+		close(r.held)
+		r.held = nil
+	}
+	return time.Now()
+}
+
+func (r *receiver) lastArrival() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
 }
 
 // startReceiver listens, and subscribes it to the workspace's message
@@ -333,6 +396,16 @@ func (b *bench) startReceiver(ctx context.Context, prefix string) (*receiver, er
 }
 
 func (r *receiver) take(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	held := r.held
+	r.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-req.Context().Done():
+			return
+		}
+	}
 	at := time.Now()
 	var ev struct {
 		MessageExternalID string `json:"messageExternalId"`
@@ -341,6 +414,9 @@ func (r *receiver) take(w http.ResponseWriter, req *http.Request) {
 	if strings.HasPrefix(ev.MessageExternalID, r.prefix) {
 		r.mu.Lock()
 		r.arrived[ev.MessageExternalID] = append(r.arrived[ev.MessageExternalID], at)
+		if at.After(r.last) {
+			r.last = at
+		}
 		r.mu.Unlock()
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -411,6 +487,11 @@ func (r *receiver) close(ctx context.Context, b *bench) {
 // send more than a second overdue when it falls due is dropped and counted.
 func (b *bench) schedule(ctx context.Context, start, deadline time.Time) (due func() (time.Time, bool), missed *atomic.Int64) {
 	missed = new(atomic.Int64)
+	if b.drain > 0 {
+		left := new(atomic.Int64)
+		left.Store(int64(b.drain))
+		return func() (time.Time, bool) { return time.Now(), left.Add(-1) >= 0 }, missed
+	}
 	if b.rate <= 0 {
 		return func() (time.Time, bool) {
 			now := time.Now()

@@ -118,7 +118,19 @@ func TestBenchEndToEnd(t *testing.T) {
 		if e.Arrived != res.Acknowledged || e.Lost != 0 || e.Duplicated != 0 || e.P50Ms <= 0 || e.MaxMs < e.P99Ms {
 			t.Errorf("end to end: %+v for %d acknowledged", e, res.Acknowledged)
 		}
-		// The receiver's subscription is gone afterwards.
+		// The drain: messages queued while the receiver holds every
+		// delivery all arrive once it lets them through.
+		d := &bench{base: hub.url, token: token, connections: 4, duration: time.Second, conversations: 8, drain: 300,
+			receiverAddr: "127.0.0.1:0", e2eWait: 20 * time.Second}
+		dres, err := d.run(context.Background(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dres.Drain == nil || dres.Acknowledged != 300 || dres.Drain.Queued != 300 || dres.EndToEnd.Arrived != 300 ||
+			dres.EndToEnd.Duplicated != 0 || dres.Drain.PerSecond <= 0 {
+			t.Errorf("drain: %+v, %+v, %+v", dres, dres.Drain, dres.EndToEnd)
+		}
+		// The receivers' subscriptions are gone afterwards.
 		status, body := hub.admin(t, token, "GET", "/api/webhooks/", nil)
 		if status != http.StatusOK || strings.Contains(string(body), "/bench") {
 			t.Errorf("subscriptions after the bench: %d %s", status, body)
