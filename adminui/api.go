@@ -101,6 +101,26 @@ func onePathPerSegment(u *url.URL) bool {
 	return true
 }
 
+// listPage fetches one page of a collection of the admin API: the items
+// under key, and the cursor of the next page ("" on the last).
+func listPage[T any](u *UI, r *http.Request, s *domain.Session, path, key string) ([]T, string, error) {
+	var page map[string]json.RawMessage
+	if err := u.call(r, s, "GET", path, nil, &page); err != nil {
+		return nil, "", err
+	}
+	var items []T
+	if raw, ok := page[key]; ok {
+		if err := json.Unmarshal(raw, &items); err != nil {
+			return nil, "", fmt.Errorf("adminui: decode %s of %s: %w", key, path, err)
+		}
+	}
+	var next string
+	if raw, ok := page["nextCursor"]; ok {
+		json.Unmarshal(raw, &next)
+	}
+	return items, next, nil
+}
+
 // recorder captures an in-process answer.
 type recorder struct {
 	header http.Header

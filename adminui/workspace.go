@@ -134,14 +134,11 @@ type connectionsPage struct {
 }
 
 func (u *UI) connectionsData(r *http.Request, s *domain.Session) (*connectionsPage, error) {
-	var list struct {
-		Connections []connectionItem `json:"connections"`
-		NextCursor  string           `json:"nextCursor"`
-	}
-	if err := u.call(r, s, "GET", pagePath(r, "/api/connections", "100"), nil, &list); err != nil {
+	conns, next, err := listPage[connectionItem](u, r, s, pagePath(r, "/api/connections", "100"), "connections")
+	if err != nil {
 		return nil, err
 	}
-	return &connectionsPage{Connections: list.Connections, Next: list.NextCursor}, nil
+	return &connectionsPage{Connections: conns, Next: next}, nil
 }
 
 func (u *UI) listConnections(w http.ResponseWriter, r *http.Request, s *domain.Session) {
@@ -345,36 +342,21 @@ func (campaignsPage) Types() []string {
 
 func (u *UI) campaignsData(r *http.Request, s *domain.Session) (*campaignsPage, error) {
 	p := &campaignsPage{Campaign: campaignForm{Type: domain.CampaignKeyword}, AutoReply: autoReplyForm{Active: true}}
-	var camps struct {
-		Campaigns  []campaign `json:"campaigns"`
-		NextCursor string     `json:"nextCursor"`
-	}
-	if err := u.call(r, s, "GET", pagePath(r, "/api/campaigns", "100"), nil, &camps); err != nil {
+	var err error
+	if p.Campaigns, p.Next, err = listPage[campaign](u, r, s, pagePath(r, "/api/campaigns", "100"), "campaigns"); err != nil {
 		return nil, err
 	}
-	p.Campaigns, p.Next = camps.Campaigns, camps.NextCursor
-	var ars struct {
-		AutoReplies []autoReply `json:"autoReplies"`
-		NextCursor  string      `json:"nextCursor"`
-	}
-	if err := u.call(r, s, "GET", "/api/auto-replies?limit=500", nil, &ars); err != nil {
+	var more string
+	if p.AutoReplies, more, err = listPage[autoReply](u, r, s, "/api/auto-replies?limit=500", "autoReplies"); err != nil {
 		return nil, err
 	}
-	p.AutoReplies, p.MoreReplies = ars.AutoReplies, ars.NextCursor != ""
-	var ins struct {
-		Integrations []integration `json:"integrations"`
-	}
-	if err := u.call(r, s, "GET", "/api/integrations?limit=500", nil, &ins); err != nil {
+	p.MoreReplies = more != ""
+	if p.Integrations, _, err = listPage[integration](u, r, s, "/api/integrations?limit=500", "integrations"); err != nil {
 		return nil, err
 	}
-	p.Integrations = ins.Integrations
-	var conns struct {
-		Connections []connection `json:"connections"`
-	}
-	if err := u.call(r, s, "GET", "/api/connections?limit=500", nil, &conns); err != nil {
+	if p.Connections, _, err = listPage[connection](u, r, s, "/api/connections?limit=500", "connections"); err != nil {
 		return nil, err
 	}
-	p.Connections = conns.Connections
 	return p, nil
 }
 
@@ -544,14 +526,11 @@ type teamsPage struct {
 }
 
 func (u *UI) teamsData(r *http.Request, s *domain.Session) (*teamsPage, error) {
-	var list struct {
-		Teams      []team `json:"teams"`
-		NextCursor string `json:"nextCursor"`
-	}
-	if err := u.call(r, s, "GET", pagePath(r, "/api/teams", "100"), nil, &list); err != nil {
+	teams, next, err := listPage[team](u, r, s, pagePath(r, "/api/teams", "100"), "teams")
+	if err != nil {
 		return nil, err
 	}
-	return &teamsPage{Teams: list.Teams, Next: list.NextCursor}, nil
+	return &teamsPage{Teams: teams, Next: next}, nil
 }
 
 func (u *UI) listTeams(w http.ResponseWriter, r *http.Request, s *domain.Session) {
@@ -606,14 +585,11 @@ type tokensPage struct {
 }
 
 func (u *UI) tokensData(r *http.Request, s *domain.Session) (*tokensPage, error) {
-	var list struct {
-		Tokens     []adminToken `json:"tokens"`
-		NextCursor string       `json:"nextCursor"`
-	}
-	if err := u.call(r, s, "GET", pagePath(r, "/api/tokens", "100"), nil, &list); err != nil {
+	tokens, next, err := listPage[adminToken](u, r, s, pagePath(r, "/api/tokens", "100"), "tokens")
+	if err != nil {
 		return nil, err
 	}
-	return &tokensPage{Tokens: list.Tokens, Next: list.NextCursor}, nil
+	return &tokensPage{Tokens: tokens, Next: next}, nil
 }
 
 func (u *UI) listTokens(w http.ResponseWriter, r *http.Request, s *domain.Session) {
@@ -691,14 +667,11 @@ func (usersPage) Roles() [][2]string {
 }
 
 func (u *UI) usersData(r *http.Request, s *domain.Session) (*usersPage, error) {
-	var list struct {
-		Users      []user `json:"users"`
-		NextCursor string `json:"nextCursor"`
-	}
-	if err := u.call(r, s, "GET", pagePath(r, "/api/users", "100"), nil, &list); err != nil {
+	users, next, err := listPage[user](u, r, s, pagePath(r, "/api/users", "100"), "users")
+	if err != nil {
 		return nil, err
 	}
-	return &usersPage{Users: list.Users, Next: list.NextCursor, Role: domain.RoleAgent}, nil
+	return &usersPage{Users: users, Next: next, Role: domain.RoleAgent}, nil
 }
 
 func (u *UI) listUsers(w http.ResponseWriter, r *http.Request, s *domain.Session) {
