@@ -538,38 +538,49 @@ func randomVisitorID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// webchatResponseDoc describes the response API of a website chat: the
-// chat is the visitor's, named by the visitor id, and the answer goes to
-// the widget.
-func webchatResponseDoc(in integration) *apiDoc {
-	a := &apiDoc{
-		Name: "response", Title: "Response API: answer a visitor",
-		Intro:  "Your system answers a visitor of the website chat, or ends the chat: the answer appears in the visitor's widget, as an agent's reply does.",
+// responseAPIDoc is what every description of the response API shares:
+// its route, its token, its headers and the answers that do not depend on
+// the channel. The caller adds the chat identifier's meaning, the body and
+// the channel's own answers.
+func responseAPIDoc(in integration, title, intro, chatText string) *apiDoc {
+	return &apiDoc{
+		Name: "response", Title: title, Intro: intro,
 		Method: "POST",
 		URL:    responseBase(in) + "/integrations/live-chat/" + url.PathEscape(in.ID) + "/chats/{chatIdentifier}/events",
 		Path:   "/integrations/live-chat/" + url.PathEscape(in.ID) + "/chats/",
 		Auth:   "The integration's response token, as Authorization: Bearer sbr_….",
 		Key:    "Response API token", KeyPlaceholder: "sbr_…", KeyEnv: tokenEnv, KeyHeaders: []string{keyAsBearer},
-		PathParams: []apiParam{{Name: "chatIdentifier", Value: "string", Required: true,
-			Text: "The visitor id: the chatId delivered with the visitor's messages, the conversation's externalId in the API."}},
+		PathParams: []apiParam{{Name: "chatIdentifier", Value: "string", Required: true, Text: chatText}},
 		Headers: []apiParam{
 			{Name: "Content-Type", Value: "application/json", Required: true},
 			{Name: "Authorization", Value: "Bearer sbr_…", Required: true, Text: "The integration's response token, shown once when it was made or regenerated."},
 		},
-		Body: []apiParam{
-			{Name: "type", Value: "MESSAGE | END", Required: true, Text: "An answer to the visitor, or the end of the chat."},
-			{Name: "msg", Value: "string", Text: "Required for MESSAGE: the text, at most 4096 bytes, shown as text."},
-			{Name: "channel.type", Value: "WEBCHAT", Text: "May be left out, with channel."},
-		},
-		Answers: []apiAnswer{
-			{Status: "202", Body: `{"id": "…", "status": "…"}`, Text: "MESSAGE: the stored answer, on its way to the widget. END: the conversation, status ended."},
-			{Status: "401", Body: `{"error": "unauthorized", …}`, Text: "The token is missing or wrong."},
-			{Status: "404", Body: `{"error": "not_found", …}`, Text: "No chat with that visitor id on this integration: a chat exists once the visitor has written."},
-			{Status: "409", Body: `{"error": "conflict", …}`, Text: "The chat has ended."},
-			{Status: "422", Body: `{"error": "validation_failed", …}`, Text: "An invalid body."},
-		},
-		ConfirmSend: "A MESSAGE goes to that visitor's widget, if there is such a chat. Send it?",
 	}
+}
+
+// unauthorizedAnswer is the response API's answer to a missing or wrong token.
+var unauthorizedAnswer = apiAnswer{Status: "401", Body: `{"error": "unauthorized", …}`, Text: "The token is missing or wrong."}
+
+// webchatResponseDoc describes the response API of a website chat: the
+// chat is the visitor's, named by the visitor id, and the answer goes to
+// the widget.
+func webchatResponseDoc(in integration) *apiDoc {
+	a := responseAPIDoc(in, "Response API: answer a visitor",
+		"Your system answers a visitor of the website chat, or ends the chat: the answer appears in the visitor's widget, as an agent's reply does.",
+		"The visitor id: the chatId delivered with the visitor's messages, the conversation's externalId in the API.")
+	a.Body = []apiParam{
+		{Name: "type", Value: "MESSAGE | END", Required: true, Text: "An answer to the visitor, or the end of the chat."},
+		{Name: "msg", Value: "string", Text: "Required for MESSAGE: the text, at most 4096 bytes, shown as text."},
+		{Name: "channel.type", Value: "WEBCHAT", Text: "May be left out, with channel."},
+	}
+	a.Answers = []apiAnswer{
+		{Status: "202", Body: `{"id": "…", "status": "…"}`, Text: "MESSAGE: the stored answer, on its way to the widget. END: the conversation, status ended."},
+		unauthorizedAnswer,
+		{Status: "404", Body: `{"error": "not_found", …}`, Text: "No chat with that visitor id on this integration: a chat exists once the visitor has written."},
+		{Status: "409", Body: `{"error": "conflict", …}`, Text: "The chat has ended."},
+		{Status: "422", Body: `{"error": "validation_failed", …}`, Text: "An invalid body."},
+	}
+	a.ConfirmSend = "A MESSAGE goes to that visitor's widget, if there is such a chat. Send it?"
 	a.Try.Chat = "VISITOR_ID"
 	a.Try.Body = orderedJSON("type", "MESSAGE", "msg", "Thanks for writing! Your order ships today.")
 	return a
@@ -578,37 +589,25 @@ func webchatResponseDoc(in integration) *apiDoc {
 // responseDoc describes the response API, its sample answering on the
 // integration's first connection.
 func responseDoc(in integration, conns []connection) *apiDoc {
-	a := &apiDoc{
-		Name: "response", Title: "Response API: answer in a chat",
-		Intro:  "Your system answers a contact in a chat on one of the integration's SMS or WhatsApp connections, or ends the chat.",
-		Method: "POST",
-		URL:    responseBase(in) + "/integrations/live-chat/" + url.PathEscape(in.ID) + "/chats/{chatIdentifier}/events",
-		Path:   "/integrations/live-chat/" + url.PathEscape(in.ID) + "/chats/",
-		Auth:   "The integration's response token, as Authorization: Bearer sbr_….",
-		Key:    "Response API token", KeyPlaceholder: "sbr_…", KeyEnv: tokenEnv, KeyHeaders: []string{keyAsBearer},
-		PathParams: []apiParam{{Name: "chatIdentifier", Value: "string", Required: true,
-			Text: "The chat's chatId as delivered: the contact's number as the provider writes it."}},
-		Headers: []apiParam{
-			{Name: "Content-Type", Value: "application/json", Required: true},
-			{Name: "Authorization", Value: "Bearer sbr_…", Required: true, Text: "The integration's response token, shown once when it was made or regenerated."},
-		},
-		Body: []apiParam{
-			{Name: "type", Value: "MESSAGE | END", Required: true, Text: "A message to the contact, or the end of the chat."},
-			{Name: "channel.type", Value: "SMS | WHATSAPP", Text: "Required for MESSAGE: the chat's channel."},
-			{Name: "channel.connection", Value: "string", Text: "A connection's code; with sender and route, each given must match the active connection the message goes out through. With none, it goes out through the connection the contact last wrote to."},
-			{Name: "channel.sender", Value: "string", Text: "The connection's sender."},
-			{Name: "channel.route", Value: "string", Text: "The connection's route."},
-			{Name: "msg", Value: "string", Text: "Required for MESSAGE: the text, at most 4096 bytes."},
-		},
-		Answers: []apiAnswer{
-			{Status: "202", Body: `{"id": "…", "status": "queued"}`, Text: "MESSAGE: the stored message, queued for the provider. END: the conversation, status ended."},
-			{Status: "401", Body: `{"error": "unauthorized", …}`, Text: "The token is missing or wrong."},
-			{Status: "404", Body: `{"error": "not_found", …}`, Text: "No chat with that identifier on this integration: a chat exists once the contact has written."},
-			{Status: "409", Body: `{"error": "conflict", …}`, Text: "The chat has ended, or the channel's reply window closed (WhatsApp: 24 hours after the contact's last message)."},
-			{Status: "422", Body: `{"error": "validation_failed", …}`, Text: "An invalid body, or no active connection of the integration matching channel."},
-		},
-		ConfirmSend: "A MESSAGE goes to the contact of that chat, if there is one. Send it?",
+	a := responseAPIDoc(in, "Response API: answer in a chat",
+		"Your system answers a contact in a chat on one of the integration's SMS or WhatsApp connections, or ends the chat.",
+		"The chat's chatId as delivered: the contact's number as the provider writes it.")
+	a.Body = []apiParam{
+		{Name: "type", Value: "MESSAGE | END", Required: true, Text: "A message to the contact, or the end of the chat."},
+		{Name: "channel.type", Value: "SMS | WHATSAPP", Text: "Required for MESSAGE: the chat's channel."},
+		{Name: "channel.connection", Value: "string", Text: "A connection's code; with sender and route, each given must match the active connection the message goes out through. With none, it goes out through the connection the contact last wrote to."},
+		{Name: "channel.sender", Value: "string", Text: "The connection's sender."},
+		{Name: "channel.route", Value: "string", Text: "The connection's route."},
+		{Name: "msg", Value: "string", Text: "Required for MESSAGE: the text, at most 4096 bytes."},
 	}
+	a.Answers = []apiAnswer{
+		{Status: "202", Body: `{"id": "…", "status": "queued"}`, Text: "MESSAGE: the stored message, queued for the provider. END: the conversation, status ended."},
+		unauthorizedAnswer,
+		{Status: "404", Body: `{"error": "not_found", …}`, Text: "No chat with that identifier on this integration: a chat exists once the contact has written."},
+		{Status: "409", Body: `{"error": "conflict", …}`, Text: "The chat has ended, or the channel's reply window closed (WhatsApp: 24 hours after the contact's last message)."},
+		{Status: "422", Body: `{"error": "validation_failed", …}`, Text: "An invalid body, or no active connection of the integration matching channel."},
+	}
+	a.ConfirmSend = "A MESSAGE goes to the contact of that chat, if there is one. Send it?"
 	if len(conns) == 0 {
 		a.Notes = append(a.Notes, "This integration lists no connections yet, so it has no chats: every call answers 404 until a contact writes on one.")
 	}
