@@ -25,6 +25,12 @@ func (b *Batch) Now() time.Time { return b.t }
 // StoredMessageIDs returns which of the batch's messages repeat an id
 // already stored, as integration id, NUL, message id. Lookups go in a few
 // fixed sizes, padded, so their prepared statements are reused.
+//
+// Each id is its own branch of a UNION ALL, an equality on both columns of
+// the unique index. With "external_id IN (…)" PostgreSQL may scan an
+// integration it believes to be small (a new one, not yet in the table's
+// statistics) and filter every message it has, tens of milliseconds a batch
+// once it has thousands.
 func (b *Batch) StoredMessageIDs(ctx context.Context, items []IngestItem) (map[string]struct{}, error) {
 	in := b.in
 	byIntegration := map[string][]string{}
@@ -45,12 +51,11 @@ func (b *Batch) StoredMessageIDs(ctx context.Context, items []IngestItem) (map[s
 			}
 			chunk := ids[:min(size, len(ids))]
 			ids = ids[len(chunk):]
-			args := make([]any, 0, size+1)
-			args = append(args, integrationID)
+			args := make([]any, 0, 2*size)
 			for i := range size {
-				args = append(args, chunk[min(i, len(chunk)-1)])
+				args = append(args, integrationID, chunk[min(i, len(chunk)-1)])
 			}
-			rows, err := in.query(ctx, `SELECT external_id FROM messages WHERE integration_id = ? AND external_id IN (`+placeholders(size)+`)`, args...)
+			rows, err := in.query(ctx, storedIDsQueries[size], args...)
 			if err != nil {
 				return nil, fmt.Errorf("find stored message ids: %w", err)
 			}
@@ -72,6 +77,16 @@ func (b *Batch) StoredMessageIDs(ctx context.Context, items []IngestItem) (map[s
 	}
 	return out, nil
 }
+
+// storedIDsQueries are StoredMessageIDs' lookups, by how many ids they take.
+var storedIDsQueries = func() map[int]string {
+	const one = `SELECT external_id FROM messages WHERE integration_id = ? AND external_id = ?`
+	qs := map[int]string{}
+	for _, n := range []int{1, 8, 64} {
+		qs[n] = strings.TrimSuffix(strings.Repeat(one+" UNION ALL ", n), " UNION ALL ")
+	}
+	return qs
+}()
 
 // ContactByEmail finds a workspace's contact by email, lowercased.
 func (b *Batch) ContactByEmail(ctx context.Context, workspaceID, emailLower string) (string, bool, error) {

@@ -99,26 +99,17 @@ type ClaimedDelivery struct {
 // claim when the lease runs out.
 func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, lease time.Duration) ([]ClaimedDelivery, error) {
 	t := now()
-	lock := ""
-	if s.dialect == "postgres" {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
 	// A claim moves next_attempt_at to the lease's end, so deliveries in
 	// flight fall out of the index range the next claim scans, and come back
 	// by themselves if their worker dies. Held deliveries are skipped by
 	// index; the NOT EXISTS check keeps order even where a hint is wrong.
-	q := `UPDATE deliveries SET claimed_until = ?, claimed_by = ?, next_attempt_at = ?
-		WHERE id IN (SELECT d.id FROM deliveries d
-			WHERE d.status = ? AND d.held = ? AND d.next_attempt_at <= ?
-			AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries e
-				WHERE e.ordering_key = d.ordering_key AND e.status = ? AND e.id < d.id))
-			ORDER BY d.next_attempt_at LIMIT ?` + lock + `)
-		RETURNING id, workspace_id, integration_id, conversation_id, message_id, event_type, payload,
-			target_type, subscription_id, ordering_key, attempt_count, created_at`
+	// Pending and held are literals, as in the partial indexes' predicates
+	// (migration 0010), so that both databases use those indexes.
+	q := s.claimQuery()
 	until := t.Add(lease)
 	unlock := s.lockWrites()
 	defer unlock()
-	rows, err := s.sql.QueryContext(ctx, s.rebind(q), until, worker, until, domain.DeliveryPending, false, t, domain.DeliveryPending, limit)
+	rows, err := s.sql.QueryContext(ctx, q, until, worker, until, t, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
@@ -140,6 +131,22 @@ func (s *Store) ClaimDeliveries(ctx context.Context, worker string, limit int, l
 		return nil, fmt.Errorf("store: claim deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// claimQuery takes (claimed_until, claimed_by, next_attempt_at, now, limit).
+func (s *Store) claimQuery() string {
+	lock := ""
+	if s.dialect == "postgres" {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	return s.rebind(`UPDATE deliveries SET claimed_until = ?, claimed_by = ?, next_attempt_at = ?
+		WHERE id IN (SELECT d.id FROM deliveries d
+			WHERE d.status = 'pending' AND d.held = FALSE AND d.next_attempt_at <= ?
+			AND (d.ordering_key = '' OR NOT EXISTS (SELECT 1 FROM deliveries e
+				WHERE e.ordering_key = d.ordering_key AND e.status = 'pending' AND e.id < d.id))
+			ORDER BY d.next_attempt_at LIMIT ?` + lock + `)
+		RETURNING id, workspace_id, integration_id, conversation_id, message_id, event_type, payload,
+			target_type, subscription_id, ordering_key, attempt_count, created_at`)
 }
 
 // ReleaseClaims gives back claims worker holds but has not attempted, so
@@ -427,10 +434,9 @@ func placeholders(n int) string {
 func (s *Store) ReleaseHeads(ctx context.Context) (int64, error) {
 	unlock := s.lockWrites()
 	defer unlock()
-	res, err := s.sql.ExecContext(ctx, s.rebind(`UPDATE deliveries SET held = ?
-		WHERE held = ? AND status = ? AND NOT EXISTS (SELECT 1 FROM deliveries e
-			WHERE e.ordering_key = deliveries.ordering_key AND e.status = ? AND e.id < deliveries.id)`),
-		false, true, domain.DeliveryPending, domain.DeliveryPending)
+	res, err := s.sql.ExecContext(ctx, `UPDATE deliveries SET held = FALSE
+		WHERE held = TRUE AND status = 'pending' AND NOT EXISTS (SELECT 1 FROM deliveries e
+			WHERE e.ordering_key = deliveries.ordering_key AND e.status = 'pending' AND e.id < deliveries.id)`)
 	if err != nil {
 		return 0, fmt.Errorf("store: release delivery heads: %w", err)
 	}

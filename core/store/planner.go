@@ -59,7 +59,7 @@ func insertDeliveries(ctx context.Context, exec execFunc, queryRow queryRowFunc,
 			continue
 		}
 		var one int
-		err := queryRow(ctx, `SELECT 1 FROM deliveries WHERE ordering_key = ? AND status = ? LIMIT 1`, d.OrderingKey, domain.DeliveryPending).Scan(&one)
+		err := queryRow(ctx, pendingOfKeyQuery, d.OrderingKey).Scan(&one)
 		switch {
 		case err == nil:
 			held[i] = true
@@ -124,13 +124,20 @@ func (s *Store) releaseHeadsAfterCommit(ctx context.Context, keys []string) {
 
 // releaseHeadsOf clears the hold of the first pending delivery of each key.
 func (s *Store) releaseHeadsOf(ctx context.Context, exec func(context.Context, string, ...any) (sql.Result, error), keys []string) error {
-	args := make([]any, 0, len(keys)+3)
-	args = append(args, false, true, domain.DeliveryPending)
-	for _, k := range keys {
-		args = append(args, k)
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		args[i] = k
 	}
-	q := `UPDATE deliveries SET held = ? WHERE held = ? AND id IN (SELECT MIN(id) FROM deliveries
-		WHERE status = ? AND ordering_key IN (` + placeholders(len(keys)) + `) GROUP BY ordering_key)`
-	_, err := exec(ctx, s.rebind(q), args...)
+	_, err := exec(ctx, s.rebind(releaseHeadsQuery(len(keys))), args...)
 	return err
+}
+
+// The queue's queries name pending and held as literals, as the partial
+// indexes' predicates do (migration 0010), so that both databases use them.
+const pendingOfKeyQuery = `SELECT 1 FROM deliveries WHERE ordering_key = ? AND status = 'pending' LIMIT 1`
+
+// releaseHeadsQuery clears the hold of the first pending delivery of each of n keys.
+func releaseHeadsQuery(n int) string {
+	return `UPDATE deliveries SET held = FALSE WHERE held = TRUE AND id IN (SELECT MIN(id) FROM deliveries
+		WHERE status = 'pending' AND ordering_key IN (` + placeholders(n) + `) GROUP BY ordering_key)`
 }

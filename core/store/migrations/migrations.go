@@ -20,6 +20,7 @@ func All() []*gormigrate.Migration {
 		m0007ChatIndexes(),
 		m0008ThreadKinds(),
 		m0009UISessions(),
+		m0010PendingDeliveryIndexes(),
 	}
 }
 
