@@ -282,14 +282,55 @@ func (b *Batch) InsertMessages(ctx context.Context, msgs []NewMessage) (map[stri
 	return inserted, nil
 }
 
-// TouchConversation moves a conversation's last activity forward to at;
-// never back.
-func (b *Batch) TouchConversation(ctx context.Context, id string, at time.Time) error {
-	at = activityTime(at)
-	if _, err := b.in.exec(ctx, `UPDATE conversations SET last_message_at = ? WHERE id = ? AND (last_message_at IS NULL OR last_message_at < ?)`, at, id, at); err != nil {
-		return fmt.Errorf("touch conversation: %w", err)
+// Activity is a conversation's newest activity in a batch.
+type Activity struct {
+	ConversationID string
+	At             time.Time
+}
+
+// TouchConversations moves each conversation's last activity forward to
+// its At, never back, with one statement for up to 64 conversations. Rows
+// are locked in the order given (a nested loop over the VALUES list), so
+// callers keep one order across batches, by id, against deadlocks.
+func (b *Batch) TouchConversations(ctx context.Context, acts []Activity) error {
+	for len(acts) > 0 {
+		size := 64
+		switch {
+		case len(acts) <= 1:
+			size = 1
+		case len(acts) <= 8:
+			size = 8
+		}
+		chunk := acts[:min(size, len(acts))]
+		acts = acts[len(chunk):]
+		args := make([]any, 0, 2*size)
+		for i := range size {
+			// Padded with the last one again: updating a row twice to the
+			// same time is harmless, and each size is one prepared statement.
+			a := chunk[min(i, len(chunk)-1)]
+			args = append(args, a.ConversationID, activityTime(a.At))
+		}
+		if _, err := b.in.exec(ctx, b.in.s.touchQueries[size], args...); err != nil {
+			return fmt.Errorf("touch conversations: %w", err)
+		}
 	}
 	return nil
+}
+
+// touchQueries are TouchConversations' statements, by how many
+// conversations they take.
+func touchQueries(dialect string) map[int]string {
+	row := "(?,?)"
+	if dialect == "postgres" {
+		row = "(?,CAST(? AS TIMESTAMPTZ))"
+	}
+	qs := map[int]string{}
+	for _, n := range []int{1, 8, 64} {
+		qs[n] = `UPDATE conversations SET last_message_at = v.column2 FROM (VALUES ` +
+			strings.TrimSuffix(strings.Repeat(row+",", n), ",") + `) AS v
+			WHERE conversations.id = v.column1 AND (conversations.last_message_at IS NULL OR conversations.last_message_at < v.column2)`
+	}
+	return qs
 }
 
 // TouchChat records on a chat the connection and sender of its contact's

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -176,7 +177,7 @@ func TestLastMessageAtOnlyMovesForward(t *testing.T) {
 		}
 		last := func(thread string) time.Time {
 			t.Helper()
-			convs, _, err := s.Conversations(ctx, ws.ID, store.ConversationFilter{}, domain.Page{})
+			convs, _, err := s.Conversations(ctx, ws.ID, store.ConversationFilter{}, domain.Page{Limit: 500})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,6 +202,29 @@ func TestLastMessageAtOnlyMovesForward(t *testing.T) {
 		}
 		if got := last("a"); !got.Equal(base.Add(2 * time.Minute)) {
 			t.Errorf("older message later: last activity %v, want %v", got, base.Add(2*time.Minute))
+		}
+		// Batches of many conversations (the updates go 1, 8 or 64 at a
+		// time, the last padded): each moves on to its own newest, or stays.
+		for _, n := range []int{5, 70} {
+			var items []store.IngestItem
+			for i := range n {
+				thread := fmt.Sprintf("many-%d-%d", n, i)
+				items = append(items, item(thread+"-old", thread, base.Add(time.Duration(i)*time.Second)),
+					item(thread+"-new", thread, base.Add(time.Hour+time.Duration(i)*time.Second)))
+			}
+			items = append(items, item("a4", "a", base.Add(time.Minute)))
+			if _, err := s.Ingest(ctx, items, threads.NewService(s, nil, nil).Record); err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range []int{0, n / 2, n - 1} {
+				want := base.Add(time.Hour + time.Duration(i)*time.Second)
+				if got := last(fmt.Sprintf("many-%d-%d", n, i)); !got.Equal(want) {
+					t.Errorf("batch of %d conversations: conversation %d's last activity %v, want %v", n, i, got, want)
+				}
+			}
+			if got := last("a"); !got.Equal(base.Add(2 * time.Minute)) {
+				t.Errorf("batch of %d conversations: an older message moved a conversation back to %v", n, got)
+			}
 		}
 	})
 }

@@ -116,12 +116,16 @@ func (s *Service) touch(ctx context.Context, b *store.Batch, items []store.Inges
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	acts := make([]store.Activity, len(ids))
+	for i, id := range ids {
+		acts[i] = store.Activity{ConversationID: id, At: activity(&items[latest[id]], b.Now())}
+	}
+	if err := b.TouchConversations(ctx, acts); err != nil {
+		return err
+	}
 	for _, id := range ids {
 		it := &items[latest[id]]
 		at := activity(it, b.Now())
-		if err := b.TouchConversation(ctx, id, at); err != nil {
-			return err
-		}
 		if it.ConnectionID != "" {
 			if err := b.TouchChat(ctx, id, it.ConnectionID, it.Channel, it.Sender, at); err != nil {
 				return err
