@@ -17,6 +17,8 @@ type Batch struct {
 	in *Ingester
 	p  *pendingThreads
 	t  time.Time
+	// deliveries are written together before the commit.
+	deliveries []queuedDelivery
 }
 
 // Now is the batch's time: when its rows are created.
@@ -42,13 +44,7 @@ func (b *Batch) StoredMessageIDs(ctx context.Context, items []IngestItem) (map[s
 	out := map[string]struct{}{}
 	for integrationID, ids := range byIntegration {
 		for len(ids) > 0 {
-			size := 64
-			switch {
-			case len(ids) <= 1:
-				size = 1
-			case len(ids) <= 8:
-				size = 8
-			}
+			size := lookupSize(len(ids))
 			chunk := ids[:min(size, len(ids))]
 			ids = ids[len(chunk):]
 			args := make([]any, 0, 2*size)
@@ -294,19 +290,13 @@ type Activity struct {
 // callers keep one order across batches, by id, against deadlocks.
 func (b *Batch) TouchConversations(ctx context.Context, acts []Activity) error {
 	for len(acts) > 0 {
-		size := 64
-		switch {
-		case len(acts) <= 1:
-			size = 1
-		case len(acts) <= 8:
-			size = 8
-		}
+		size := lookupSize(len(acts))
 		chunk := acts[:min(size, len(acts))]
 		acts = acts[len(chunk):]
 		args := make([]any, 0, 2*size)
 		for i := range size {
 			// Padded with the last one again: updating a row twice to the
-			// same time is harmless, and each size is one prepared statement.
+			// same time is harmless.
 			a := chunk[min(i, len(chunk)-1)]
 			args = append(args, a.ConversationID, activityTime(a.At))
 		}
@@ -345,13 +335,22 @@ func (b *Batch) TouchChat(ctx context.Context, id, connectionID, channel, sender
 	return nil
 }
 
-// InsertDeliveries writes the deliveries an event causes, holding ordered
-// ones behind earlier pending deliveries of their key until the commit.
+// InsertDeliveries queues the deliveries an event causes; they are written
+// with the rest of the batch's, in order, before the commit (see
+// writeDeliveries), ordered ones held behind earlier pending deliveries of
+// their key.
 func (b *Batch) InsertDeliveries(ctx context.Context, ev *domain.OutboundEvent, ds []NewDelivery) error {
-	if len(ds) == 0 {
+	b.deliveries = append(b.deliveries, queued(ev, ds)...)
+	return nil
+}
+
+// writeDeliveries writes the batch's deliveries with one lookup of earlier
+// pending ones and one insert per 500.
+func (b *Batch) writeDeliveries(ctx context.Context) error {
+	if len(b.deliveries) == 0 {
 		return nil
 	}
-	keys, err := insertDeliveries(ctx, b.in.exec, b.in.queryRow, ev, ds, b.t)
+	keys, err := insertDeliveries(ctx, b.in.exec, b.in.query, b.deliveries, b.t)
 	if err != nil {
 		return err
 	}

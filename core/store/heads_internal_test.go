@@ -72,8 +72,8 @@ func TestHoldsReleasedAfterCommit(t *testing.T) {
 		// first is pending as far as it can see.
 		writer := s.db.Begin()
 		ev := &domain.OutboundEvent{WorkspaceID: "w", IntegrationID: "i", Conversation: domain.Conversation{ID: "c"}}
-		heldKeys, err := insertDeliveries(ctx, gormExec(writer), s.gormQueryRow(writer), ev,
-			[]NewDelivery{{TargetType: domain.TargetSubscription, SubscriptionID: "s", OrderingKey: key, EventType: "message", Payload: []byte("{}")}}, now)
+		heldKeys, err := insertDeliveries(ctx, gormExec(writer), gormQuery(writer), queued(ev,
+			[]NewDelivery{{TargetType: domain.TargetSubscription, SubscriptionID: "s", OrderingKey: key, EventType: "message", Payload: []byte("{}")}}), now)
 		if err != nil || len(heldKeys) != 1 {
 			t.Fatalf("insert: held %v, %v", heldKeys, err)
 		}
@@ -155,4 +155,60 @@ func openMigrated(t *testing.T, url string) *Store {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestBatchHoldsLaterDeliveriesOfAKey: an ingest batch writes its
+// deliveries together, and holds each ordered one behind an earlier one of
+// its key, whether that one is in the table already or earlier in the batch.
+func TestBatchHoldsLaterDeliveriesOfAKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openMigrated(t, url)
+		// Each item is one delivery ordered by the key in its channel field.
+		record := func(ctx context.Context, b *Batch, items []IngestItem) ([]IngestResult, error) {
+			out := make([]IngestResult, len(items))
+			for i, it := range items {
+				ev := &domain.OutboundEvent{WorkspaceID: "w", IntegrationID: "i", Conversation: domain.Conversation{ID: it.Channel}}
+				d := NewDelivery{TargetType: domain.TargetSubscription, SubscriptionID: "s", OrderingKey: it.Channel, EventType: "message", Payload: []byte("{}")}
+				if err := b.InsertDeliveries(ctx, ev, []NewDelivery{d}); err != nil {
+					return nil, err
+				}
+				out[i] = IngestResult{Status: domain.EventSkip}
+			}
+			return out, nil
+		}
+		batch := func(keys ...string) {
+			t.Helper()
+			items := make([]IngestItem, len(keys))
+			for i, k := range keys {
+				items[i] = IngestItem{WorkspaceID: "w", IntegrationID: "i", Channel: k, ReceivedAt: time.Now()}
+			}
+			if _, err := s.Ingest(ctx, items, record); err != nil {
+				t.Fatal(err)
+			}
+		}
+		held := func() map[string][]bool {
+			t.Helper()
+			var rows []deliveryRow
+			if err := s.db.Order("id").Find(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			out := map[string][]bool{}
+			for _, r := range rows {
+				out[r.OrderingKey] = append(out[r.OrderingKey], r.Held)
+			}
+			return out
+		}
+		batch("k:a", "k:b", "k:a", "k:a")
+		batch("k:a", "k:c")
+		got := held()
+		want := map[string][]bool{"k:a": {false, true, true, true}, "k:b": {false}, "k:c": {false}}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("held, by key in insertion order: %v, want %v", got, want)
+		}
+		claimed, err := s.ClaimDeliveries(ctx, "w1", 10, time.Minute)
+		if err != nil || len(claimed) != 3 {
+			t.Fatalf("claimed %d (%v), want the head of each of 3 keys", len(claimed), err)
+		}
+	})
 }

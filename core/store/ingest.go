@@ -253,6 +253,9 @@ func (in *Ingester) ingestTx(ctx context.Context, items []IngestItem, record Rec
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := b.writeDeliveries(ctx); err != nil {
+		return nil, nil, err
+	}
 	if len(results) != len(items) {
 		return nil, nil, fmt.Errorf("recorder gave %d results for %d items", len(results), len(items))
 	}

@@ -36,7 +36,7 @@ func (s *Store) QueueProviderSend(ctx context.Context, conn domain.Connection, t
 	ev := &domain.OutboundEvent{WorkspaceID: conn.WorkspaceID, At: t}
 	ds := []NewDelivery{{TargetType: domain.TargetProvider, EventType: EventAutoReply, Payload: payload}}
 	err = s.planningTx(ctx, func(tx *gorm.DB) error {
-		_, err := insertDeliveries(ctx, gormExec(tx), s.gormQueryRow(tx), ev, ds, t)
+		_, err := insertDeliveries(ctx, gormExec(tx), gormQuery(tx), queued(ev, ds), t)
 		return err
 	})
 	if err != nil {

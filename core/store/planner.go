@@ -36,49 +36,66 @@ func gormExec(tx *gorm.DB) execFunc {
 	}
 }
 
-// gormQueryRow reads one row with ? placeholders inside a GORM transaction.
-func (s *Store) gormQueryRow(tx *gorm.DB) queryRowFunc {
-	return func(ctx context.Context, q string, args ...any) *sql.Row {
-		return tx.WithContext(ctx).Raw(q, args...).Row()
+type queryFunc func(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+
+// gormQuery reads rows with ? placeholders inside a GORM transaction.
+func gormQuery(tx *gorm.DB) queryFunc {
+	return func(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+		return tx.WithContext(ctx).Raw(q, args...).Rows()
 	}
 }
 
-type queryRowFunc func(ctx context.Context, q string, args ...any) *sql.Row
+// queuedDelivery is a delivery to write and the event that causes it.
+type queuedDelivery struct {
+	ev *domain.OutboundEvent
+	d  NewDelivery
+}
 
-// insertDeliveries writes deliveries with multi-row inserts. An ordered
-// delivery is held when an earlier delivery of its ordering key is pending;
-// holding is only an index hint for the claim, which checks order itself.
-// It returns the ordering keys of the deliveries it held, which the caller
-// passes to releaseHeadsAfterCommit once the transaction has committed.
-func insertDeliveries(ctx context.Context, exec execFunc, queryRow queryRowFunc, ev *domain.OutboundEvent, ds []NewDelivery, t time.Time) ([]string, error) {
-	const cols = 15
-	held := make([]bool, len(ds))
-	var heldKeys []string
+// queued pairs each of an event's deliveries with it.
+func queued(ev *domain.OutboundEvent, ds []NewDelivery) []queuedDelivery {
+	qs := make([]queuedDelivery, len(ds))
 	for i, d := range ds {
-		if d.OrderingKey == "" || d.Status == domain.DeliveryFailed {
+		qs[i] = queuedDelivery{ev: ev, d: d}
+	}
+	return qs
+}
+
+// insertDeliveries writes deliveries with multi-row inserts, in order. An
+// ordered delivery is held when an earlier delivery of its ordering key is
+// pending, in the table or earlier in qs; holding is only an index hint for
+// the claim, which checks order itself. It returns the ordering keys of the
+// deliveries it held, which the caller passes to releaseHeadsAfterCommit
+// once the transaction has committed.
+func insertDeliveries(ctx context.Context, exec execFunc, query queryFunc, qs []queuedDelivery, t time.Time) ([]string, error) {
+	const cols = 15
+	pending, err := pendingKeys(ctx, query, qs)
+	if err != nil {
+		return nil, fmt.Errorf("insert deliveries: find earlier deliveries: %w", err)
+	}
+	held := make([]bool, len(qs))
+	var heldKeys []string
+	for i, q := range qs {
+		if !ordered(q.d) {
 			continue
 		}
-		var one int
-		err := queryRow(ctx, pendingOfKeyQuery, d.OrderingKey).Scan(&one)
-		switch {
-		case err == nil:
+		if _, ok := pending[q.d.OrderingKey]; ok {
 			held[i] = true
-			heldKeys = append(heldKeys, d.OrderingKey)
-		case err != sql.ErrNoRows:
-			return nil, fmt.Errorf("insert deliveries: find earlier deliveries: %w", err)
+			heldKeys = append(heldKeys, q.d.OrderingKey)
 		}
+		pending[q.d.OrderingKey] = struct{}{} // later ones of the key wait behind this one
 	}
-	for start := 0; start < len(ds); start += maxRowsPerInsert {
-		chunk := ds[start:min(start+maxRowsPerInsert, len(ds))]
+	for start := 0; start < len(qs); start += maxRowsPerInsert {
+		chunk := qs[start:min(start+maxRowsPerInsert, len(qs))]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO deliveries (id, workspace_id, integration_id, conversation_id, message_id, event_type, payload,
 			target_type, subscription_id, ordering_key, held, status, last_error, next_attempt_at, created_at, attempt_count, claimed_by, updated_at) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
-		for i, d := range chunk {
+		for i, q := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
 			b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,'',?)")
+			ev, d := q.ev, q.d
 			msgID := ""
 			if ev.Message != nil {
 				msgID = ev.Message.ID
@@ -95,6 +112,70 @@ func insertDeliveries(ctx context.Context, exec execFunc, queryRow queryRowFunc,
 		}
 	}
 	return heldKeys, nil
+}
+
+// ordered says whether d waits behind earlier deliveries of its key.
+func ordered(d NewDelivery) bool {
+	return d.OrderingKey != "" && d.Status != domain.DeliveryFailed
+}
+
+// pendingKeys returns which of the ordering keys of qs have a pending
+// delivery already, asking for up to 64 keys at a time.
+func pendingKeys(ctx context.Context, query queryFunc, qs []queuedDelivery) (map[string]struct{}, error) {
+	var keys []any
+	seen := map[string]struct{}{}
+	for _, q := range qs {
+		if _, dup := seen[q.d.OrderingKey]; ordered(q.d) && !dup {
+			seen[q.d.OrderingKey] = struct{}{}
+			keys = append(keys, q.d.OrderingKey)
+		}
+	}
+	pending := map[string]struct{}{}
+	for len(keys) > 0 {
+		size := lookupSize(len(keys))
+		chunk := keys[:min(size, len(keys))]
+		keys = keys[len(chunk):]
+		rows, err := query(ctx, pendingKeysQueries[size], padded(chunk, size)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			pending[k] = struct{}{}
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return pending, nil
+}
+
+// Lookups of many keys go in a few fixed sizes, padded with their last
+// key, so that each size is one prepared statement.
+func lookupSize(n int) int {
+	switch {
+	case n <= 1:
+		return 1
+	case n <= 8:
+		return 8
+	}
+	return 64
+}
+
+// padded returns args repeated at its end to size.
+func padded(args []any, size int) []any {
+	out := make([]any, size)
+	for i := range out {
+		out[i] = args[min(i, len(args)-1)]
+	}
+	return out
 }
 
 // releaseHeadsAfterCommit clears the hold of the first pending delivery of
@@ -134,7 +215,15 @@ func (s *Store) releaseHeadsOf(ctx context.Context, exec func(context.Context, s
 
 // The queue's queries name pending and held as literals, as the partial
 // indexes' predicates do (migration 0010), so that both databases use them.
-const pendingOfKeyQuery = `SELECT 1 FROM deliveries WHERE ordering_key = ? AND status = 'pending' LIMIT 1`
+
+// pendingKeysQueries find which of 1, 8 or 64 ordering keys have a pending delivery.
+var pendingKeysQueries = func() map[int]string {
+	qs := map[int]string{}
+	for _, n := range []int{1, 8, 64} {
+		qs[n] = `SELECT DISTINCT ordering_key FROM deliveries WHERE status = 'pending' AND ordering_key IN (` + placeholders(n) + `)`
+	}
+	return qs
+}()
 
 // releaseHeadsQuery clears the hold of the first pending delivery of each of n keys.
 func releaseHeadsQuery(n int) string {

@@ -35,7 +35,7 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		}{
 			{"claim", s.claimQuery(), "idx_deliveries_ready", []any{time.Now(), "w", time.Now(), time.Now(), 64}},
 			{"claim's order check", s.claimQuery(), "idx_deliveries_pending", []any{time.Now(), "w", time.Now(), time.Now(), 64}},
-			{"hold on insert", s.rebind(pendingOfKeyQuery), "idx_deliveries_pending", []any{"k:1"}},
+			{"hold on insert", s.rebind(pendingKeysQueries[8]), "idx_deliveries_pending", padded([]any{"k:1", "k:2"}, 8)},
 			{"release of heads", s.rebind(releaseHeadsQuery(2)), "idx_deliveries_pending", []any{"k:1", "k:2"}},
 			{"duplicate lookup", s.rebind(storedIDsQueries[64]), "idx_messages_external", ids},
 		}

@@ -156,7 +156,7 @@ func (u *Unit) InsertDeliveries(ev *domain.OutboundEvent, ds []NewDelivery) erro
 	if len(ds) == 0 {
 		return nil
 	}
-	keys, err := insertDeliveries(u.ctx, gormExec(u.tx), u.s.gormQueryRow(u.tx), ev, ds, u.t)
+	keys, err := insertDeliveries(u.ctx, gormExec(u.tx), gormQuery(u.tx), queued(ev, ds), u.t)
 	if err != nil {
 		return err
 	}
