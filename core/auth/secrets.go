@@ -50,8 +50,10 @@ func Matches(presented string, storedHash []byte) bool {
 	if len(storedHash) == 0 || presented == "" {
 		return false
 	}
-	h := Hash(presented)
-	return subtle.ConstantTimeCompare([]byte(h), storedHash) == 1
+	sum := sha256.Sum256([]byte(presented))
+	var h [2 * sha256.Size]byte // the hex form, without a string on the heap
+	hex.Encode(h[:], sum[:])
+	return subtle.ConstantTimeCompare(h[:], storedHash) == 1
 }
 
 // HasPrefix reports whether s looks like a secret of this kind.

@@ -313,3 +313,29 @@ func expect(t *testing.T, m map[string]any, key string, want any) {
 		t.Fatalf("payload %s = %#v, want %#v", key, got, want)
 	}
 }
+
+// FuzzExpandMatchesThePattern: the hand-written placeholder scanner finds
+// exactly what the placeholder pattern finds, so templates saved under the
+// pattern's rules render as they always did.
+func FuzzExpandMatchesThePattern(f *testing.F) {
+	for _, s := range []string{"", "plain", "<<text>>", "a <<contact.name>> b <<text>>", "<<<text>>>", "<< text >>",
+		"<<a>b>>", "<<\ttext\n>>", "<<>>", "<<text>", "<<<<text>>>>", ">>text<<", "x<<\u00a0text>>", "<<te<<text>>"} {
+		f.Add(s, "v/?&")
+	}
+	f.Fuzz(func(t *testing.T, s, v string) {
+		vars := fuzzVars(v)
+		vars["te"], vars[""] = "TE", "EMPTY"
+		for _, escape := range []func(string) string{nil, url.PathEscape} {
+			want := placeholder.ReplaceAllStringFunc(s, func(p string) string {
+				r := vars[placeholder.FindStringSubmatch(p)[1]]
+				if escape != nil {
+					r = escape(r)
+				}
+				return r
+			})
+			if got := expand(s, vars, escape); got != want {
+				t.Fatalf("expand(%q) = %q, the pattern gives %q", s, got, want)
+			}
+		}
+	})
+}
