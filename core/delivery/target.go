@@ -324,7 +324,6 @@ var sampleVars = func() map[string]string {
 	return m
 }()
 
-//
 // It finds what the placeholder pattern matches, by hand: it runs for
 // every field of every delivery, where the regular expression cost ten
 // times the rest of rendering.
