@@ -324,9 +324,10 @@ var sampleVars = func() map[string]string {
 	return m
 }()
 
-// It finds what the placeholder pattern matches, by hand: it runs for
-// every field of every delivery, where the regular expression cost ten
-// times the rest of rendering.
+// expand replaces each <<name>> in s with the variable's value, escaped by
+// escape if given. It finds what the placeholder pattern matches, by hand:
+// it runs for every field of every delivery, where the regular expression
+// cost ten times the rest of rendering.
 func expand(s string, vars map[string]string, escape func(string) string) string {
 	var b strings.Builder
 	done := 0 // s[:done] is written
