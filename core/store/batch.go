@@ -28,11 +28,13 @@ func (b *Batch) Now() time.Time { return b.t }
 // already stored, as integration id, NUL, message id. Lookups go in a few
 // fixed sizes, padded, so their prepared statements are reused.
 //
-// Each id is its own branch of a UNION ALL, an equality on both columns of
-// the unique index. With "external_id IN (…)" PostgreSQL may scan an
-// integration it believes to be small (a new one, not yet in the table's
-// statistics) and filter every message it has, tens of milliseconds a batch
-// once it has thousands.
+// On PostgreSQL each id is its own branch of a UNION ALL, an equality on
+// both columns of the unique index. With "external_id IN (…)" PostgreSQL
+// may scan an integration it believes to be small (a new one, not yet in
+// the table's statistics) and filter every message it has, tens of
+// milliseconds a batch once it has thousands. SQLite, which parses a
+// statement on every run, keeps the shorter IN form, which it always
+// answers from the index.
 func (b *Batch) StoredMessageIDs(ctx context.Context, items []IngestItem) (map[string]struct{}, error) {
 	in := b.in
 	byIntegration := map[string][]string{}
@@ -49,9 +51,12 @@ func (b *Batch) StoredMessageIDs(ctx context.Context, items []IngestItem) (map[s
 			ids = ids[len(chunk):]
 			args := make([]any, 0, 2*size)
 			for i := range size {
-				args = append(args, integrationID, chunk[min(i, len(chunk)-1)])
+				if i == 0 || in.s.dialect == "postgres" {
+					args = append(args, integrationID)
+				}
+				args = append(args, chunk[min(i, len(chunk)-1)])
 			}
-			rows, err := in.query(ctx, storedIDsQueries[size], args...)
+			rows, err := in.query(ctx, in.s.storedIDsQueries[size], args...)
 			if err != nil {
 				return nil, fmt.Errorf("find stored message ids: %w", err)
 			}
@@ -74,15 +79,21 @@ func (b *Batch) StoredMessageIDs(ctx context.Context, items []IngestItem) (map[s
 	return out, nil
 }
 
-// storedIDsQueries are StoredMessageIDs' lookups, by how many ids they take.
-var storedIDsQueries = func() map[int]string {
+// storedIDsQueries are StoredMessageIDs' lookups in a dialect, by how many
+// ids they take: (integration, id) pairs on PostgreSQL, the integration and
+// then the ids on SQLite.
+func storedIDsQueries(dialect string) map[int]string {
 	const one = `SELECT external_id FROM messages WHERE integration_id = ? AND external_id = ?`
 	qs := map[int]string{}
 	for _, n := range []int{1, 8, 64} {
-		qs[n] = strings.TrimSuffix(strings.Repeat(one+" UNION ALL ", n), " UNION ALL ")
+		if dialect == "postgres" {
+			qs[n] = strings.TrimSuffix(strings.Repeat(one+" UNION ALL ", n), " UNION ALL ")
+		} else {
+			qs[n] = `SELECT external_id FROM messages WHERE integration_id = ? AND external_id IN (` + placeholders(n) + `)`
+		}
 	}
 	return qs
-}()
+}
 
 // ContactByEmail finds a workspace's contact by email, lowercased.
 func (b *Batch) ContactByEmail(ctx context.Context, workspaceID, emailLower string) (string, bool, error) {

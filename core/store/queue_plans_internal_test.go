@@ -25,9 +25,12 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		s := openMigrated(t, url)
 		fillHistory(t, s, 20_000)
 
-		ids := make([]any, 0, 128)
+		ids := []any{"grown"}
 		for i := range 64 {
-			ids = append(ids, "grown", fmt.Sprintf("m-%d", i))
+			if i > 0 && s.dialect == "postgres" {
+				ids = append(ids, "grown")
+			}
+			ids = append(ids, fmt.Sprintf("m-%d", i))
 		}
 		queries := []struct {
 			name, q, index string
@@ -37,7 +40,7 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 			{"claim's order check", s.claimQuery(), "idx_deliveries_pending", []any{time.Now(), "w", time.Now(), time.Now(), 64}},
 			{"hold on insert", s.rebind(pendingKeysQueries[8]), "idx_deliveries_pending", padded([]any{"k:1", "k:2"}, 8)},
 			{"release of heads", s.rebind(releaseHeadsQuery(2)), "idx_deliveries_pending", []any{"k:1", "k:2"}},
-			{"duplicate lookup", s.rebind(storedIDsQueries[64]), "idx_messages_external", ids},
+			{"duplicate lookup", s.rebind(s.storedIDsQueries[64]), "idx_messages_external", ids},
 		}
 		for _, stats := range []string{"without statistics", "with statistics older than the rows"} {
 			if stats != "without statistics" {

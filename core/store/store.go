@@ -45,8 +45,9 @@ type Store struct {
 	dsn     string
 	log     *slog.Logger
 	threads *threadCache
-	// touchQueries are the batched activity updates in this dialect.
-	touchQueries map[int]string
+	// touchQueries and storedIDsQueries are batch statements in this
+	// dialect, by how many rows they take.
+	touchQueries, storedIDsQueries map[int]string
 
 	// writeMu serialises the hot write paths on SQLite, which has one writer:
 	// waiting on a Go mutex wakes at once, where SQLite's busy handler sleeps
@@ -130,7 +131,7 @@ func open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: connect to %s database: %w", dbc.Driver, err)
 	}
-	return &Store{db: db, sql: sqlDB, dialect: dbc.Driver, dsn: dbc.DSN, log: log, threads: newThreadCache(), touchQueries: touchQueries(dbc.Driver)}, nil
+	return &Store{db: db, sql: sqlDB, dialect: dbc.Driver, dsn: dbc.DSN, log: log, threads: newThreadCache(), touchQueries: touchQueries(dbc.Driver), storedIDsQueries: storedIDsQueries(dbc.Driver)}, nil
 }
 
 // Migrate applies every pending migration.
