@@ -30,6 +30,23 @@ type machine struct {
 	CommitDate string `json:"commitDate"`
 	Dirty      bool   `json:"dirty"`
 	Date       string `json:"date"`
+	// LoadBefore and LoadAfter are the 1-minute load averages when the
+	// suite began and ended: on a shared machine, what else ran.
+	LoadBefore string `json:"loadBefore"`
+	LoadAfter  string `json:"loadAfter,omitempty"`
+}
+
+// loadAverage is the 1-minute load average from /proc/loadavg.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 // parseCPUInfo returns the first model name and the number of logical
@@ -77,7 +94,7 @@ func parseMemTotal(b []byte) (int64, error) {
 // describeMachine reads the machine from /proc, the toolchain, the
 // databases and git. pgURL may be empty (no PostgreSQL in this run).
 func describeMachine(ctx context.Context, pgURL string) (machine, error) {
-	m := machine{Go: runtime.Version(), Date: time.Now().UTC().Format("2006-01-02 15:04 UTC")}
+	m := machine{Go: runtime.Version(), Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), LoadBefore: loadAverage()}
 	cpuinfo, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		return m, fmt.Errorf("benchsuite: %w", err)

@@ -150,6 +150,7 @@ func (s *suite) bench(ctx context.Context, p *progress) error {
 	if ctx.Err() != nil {
 		return errors.New("interrupted; nothing written")
 	}
+	m.LoadAfter = loadAverage()
 	res := s.collect(m, time.Since(start), errs)
 	if err := writeJSON(s.opts.jsonPath, res); err != nil {
 		return err

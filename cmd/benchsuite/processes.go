@@ -238,7 +238,7 @@ func startPostgres(ctx context.Context, root string, log *slog.Logger) (*postgre
 	out, err := start.Output()
 	if err != nil {
 		pg.stop()
-		return nil, fmt.Errorf("benchsuite: .ci/start-postgres: %w", exitDetail(err))
+		return nil, fmt.Errorf("benchsuite: .ci/start-postgres (it needs PostgreSQL 15; -db sqlite runs without it): %w", exitDetail(err))
 	}
 	pg.url = strings.TrimSpace(string(out))
 	if !strings.HasPrefix(pg.url, "postgres://") {

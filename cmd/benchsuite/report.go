@@ -207,8 +207,12 @@ func (res *results) markdown(envs []*dbEnv) string {
 		dbs = append(dbs, m.Postgres+" started by `.ci/start-postgres` as CI starts it (fsync on)")
 	}
 	fmt.Fprintf(&b, "The machine: %s, %d cores, %s GiB of memory, %s; %s; %s. The hub, its plugins, the database, "+
-		"the load generator and the bare server all share it.\n\n",
+		"the load generator and the bare server all share it.",
 		m.CPU, m.Cores, fmtNum(float64(m.MemoryMiB)/1024, 1), m.Kernel, m.Go, strings.Join(dbs, ", "))
+	if m.LoadBefore != "" && m.LoadAfter != "" {
+		fmt.Fprintf(&b, " Its 1-minute load average was %s when the suite began and %s when it ended.", m.LoadBefore, m.LoadAfter)
+	}
+	b.WriteString("\n\n")
 	if res.Quick {
 		b.WriteString("*A quick smoke run (`-quick`): one short run of each, not figures to quote.*\n\n")
 	}
