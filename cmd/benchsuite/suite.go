@@ -38,7 +38,7 @@ type options struct {
 func defaultOptions() options {
 	return options{
 		databases: []string{"sqlite", "postgres"},
-		runs:      3, ingestFor: 6 * time.Second, e2eFor: 6 * time.Second, cpuFor: 6 * time.Second, idleFor: 5 * time.Second,
+		runs:      3, ingestFor: 8 * time.Second, e2eFor: 8 * time.Second, cpuFor: 6 * time.Second, idleFor: 5 * time.Second,
 		drain: 5000, prefill: 200_000, goDeliveryN: 10_000, goBenchTime: "1s",
 	}
 }
