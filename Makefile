@@ -11,7 +11,7 @@ ADDR    ?=
 FUZZTIME  ?= 30s
 FUZZFLAGS ?= -fuzzminimizetime=5s
 
-.PHONY: all build run test test-short bench fuzz proto vet fmt clean screenshots
+.PHONY: all build run test test-short bench soak gobench fuzz proto vet fmt clean screenshots
 
 all: build
 
@@ -52,8 +52,22 @@ screenshots:
 	SWITCHBOARD_SCREENSHOTS=$(CURDIR)/docs/images $(GO) test -count=1 -run '^TestScreenshots$$' ./adminui/
 	@ls -l docs/images/*.png
 
-## bench: the Go benchmarks (the load generator is `switchboard bench`)
-bench:
+# BENCHFLAGS is passed to the suite: -quick for a smoke run, -db sqlite for one
+# database (go run ./cmd/benchsuite -h lists them). SOAKFLAGS likewise to the soak.
+BENCHFLAGS ?=
+SOAKFLAGS  ?=
+
+## bench: the benchmark suite (cmd/benchsuite): every scenario on SQLite and on PostgreSQL (started as CI
+## starts it), beside a bare-HTTP ceiling of the same run, written into docs/benchmarks.md (about 15 minutes)
+bench: build
+	$(GO) run ./cmd/benchsuite $(BENCHFLAGS)
+
+## soak: 10 minutes at half the saturated ingest rate, watching the hub's memory; figures into docs/benchmarks.md
+soak: build
+	$(GO) run ./cmd/benchsuite -soak $(SOAKFLAGS)
+
+## gobench: every Go benchmark once (the load generator is `switchboard bench`)
+gobench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## fuzz: every fuzz target in turn, FUZZTIME each (`make test` runs their seed corpora as plain tests)

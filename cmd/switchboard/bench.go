@@ -26,8 +26,9 @@ func benchCommand() *cli.Command {
 		Name:  "bench",
 		Usage: "load a hub's custom webhook with seed-shaped messages, then check each acknowledged one is stored exactly once",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "url", Usage: "the hub's base URL", Value: "http://127.0.0.1:8080", Sources: cli.EnvVars("SWITCHBOARD_URL")},
-			&cli.StringFlag{Name: "token", Usage: "admin token (sba_…) of the workspace to load", Required: true, Sources: cli.EnvVars("SWITCHBOARD_TOKEN")},
+			&cli.StringFlag{Name: "url", Usage: "the hub's base URL, or several hubs' sharing one database, comma-separated (each connection goes to one of them in turn; admin calls go to the first); with --bare, the bare server's URL", Value: "http://127.0.0.1:8080", Sources: cli.EnvVars("SWITCHBOARD_URL")},
+			&cli.StringFlag{Name: "token", Usage: "admin token (sba_…) of the workspace to load (not with --bare)", Sources: cli.EnvVars("SWITCHBOARD_TOKEN")},
+			&cli.BoolFlag{Name: "bare", Usage: "the ceiling: post the same bodies to --url as given, a bare HTTP server (switchboard bench-bare-server), counting 200 answers; no admin calls, nothing stored to verify; with --e2e the server relays each body to the receiver"},
 			&cli.IntFlag{Name: "connections", Aliases: []string{"c"}, Usage: "concurrent connections", Value: 64},
 			&cli.DurationFlag{Name: "duration", Aliases: []string{"d"}, Usage: "how long to send", Value: 10 * time.Second},
 			&cli.IntFlag{Name: "conversations", Usage: "distinct conversationIds per connection", Value: 16},
@@ -41,8 +42,9 @@ func benchCommand() *cli.Command {
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
 			b := &bench{
-				base:          strings.TrimRight(cmd.String("url"), "/"),
+				urls:          splitURLs(cmd.String("url")),
 				token:         cmd.String("token"),
+				bare:          cmd.Bool("bare"),
 				connections:   cmd.Int("connections"),
 				duration:      cmd.Duration("duration"),
 				conversations: cmd.Int("conversations"),
@@ -56,6 +58,12 @@ func benchCommand() *cli.Command {
 			}
 			if b.connections < 1 || b.conversations < 1 || b.duration <= 0 || b.rate < 0 {
 				return errors.New("bench: --connections, --conversations and --duration must be positive, --rate at least 0")
+			}
+			if len(b.urls) == 0 {
+				return errors.New("bench: --url names no hub")
+			}
+			if !b.bare && b.token == "" {
+				return errors.New("bench: --token is required (except with --bare)")
 			}
 			res, err := b.run(ctx, !cmd.Bool("no-verify"))
 			if err != nil {
@@ -79,8 +87,12 @@ func benchCommand() *cli.Command {
 }
 
 type bench struct {
-	base          string
+	// urls are the hubs' base URLs (several processes on one database);
+	// connection c sends to urls[c%len(urls)], admin calls go to urls[0].
+	// With bare, they are bare servers' URLs, posted to as given.
+	urls          []string
 	token         string
+	bare          bool
 	connections   int
 	duration      time.Duration
 	conversations int
@@ -117,7 +129,10 @@ type endToEnd struct {
 }
 
 type benchResult struct {
-	Connections int `json:"connections"`
+	// Bare is set for a run against a bare HTTP server: nothing verified.
+	Bare        bool `json:"bare,omitempty"`
+	Hubs        int  `json:"hubs"`
+	Connections int  `json:"connections"`
 	// Rate is the open loop's target, 0 for a closed loop.
 	Rate float64 `json:"rate,omitempty"`
 	// Missed counts the open loop's sends that fell more than a second
@@ -147,6 +162,12 @@ type benchResult struct {
 }
 
 func (r *benchResult) print(w io.Writer) {
+	switch {
+	case r.Bare:
+		fmt.Fprintf(w, "target           %d bare HTTP server(s), nothing stored to verify\n", r.Hubs)
+	case r.Hubs > 1:
+		fmt.Fprintf(w, "target           %d hubs\n", r.Hubs)
+	}
 	fmt.Fprintf(w, "connections      %d\n", r.Connections)
 	if r.Rate > 0 {
 		fmt.Fprintf(w, "rate             %.0f messages/s, open loop (%d sends fell over a second behind and were dropped)\n", r.Rate, r.Missed)
@@ -180,20 +201,30 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 			MaxConnsPerHost:     b.connections,
 		},
 	}
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	var in struct {
 		ID     string `json:"id"`
 		APIKey string `json:"apiKey"`
 	}
-	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	if err := b.admin(ctx, "POST", "/api/integrations", map[string]any{"name": "bench " + run, "kind": "custom"}, &in); err != nil {
-		return nil, fmt.Errorf("bench: create integration: %w", err)
+	endpoints := b.urls
+	if !b.bare {
+		if err := b.admin(ctx, "POST", "/api/integrations", map[string]any{"name": "bench " + run, "kind": "custom"}, &in); err != nil {
+			return nil, fmt.Errorf("bench: create integration: %w", err)
+		}
+		endpoints = make([]string, len(b.urls))
+		for i, u := range b.urls {
+			endpoints[i] = u + "/api/webhooks/custom/" + in.ID
+		}
 	}
-	endpoint := b.base + "/api/webhooks/custom/" + in.ID
 	var rcv *receiver
+	forward := "" // where a bare server relays each body, in the e2e mode
 	if b.receiverAddr != "" {
 		var err error
 		if rcv, err = b.startReceiver(ctx, "bench-"+run+"-"); err != nil {
 			return nil, err
+		}
+		if b.bare {
+			forward = rcv.url
 		}
 		if b.drain > 0 {
 			rcv.holdAll()
@@ -219,6 +250,7 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 		go func() {
 			defer wg.Done()
 			w := &workers[c]
+			endpoint := endpoints[c%len(endpoints)]
 			var buf bytes.Buffer
 			for seq := 0; ctx.Err() == nil; seq++ {
 				t0, ok := due()
@@ -231,7 +263,13 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 					id, run, c, seq%b.conversations, c, seq%b.conversations, c, seq%b.conversations, seq, c)
 				req, _ := http.NewRequestWithContext(ctx, "POST", endpoint, bytes.NewReader(buf.Bytes()))
 				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Api-Key", in.APIKey)
+				if b.bare {
+					if forward != "" {
+						req.Header.Set(benchForwardHeader, forward)
+					}
+				} else {
+					req.Header.Set("X-Api-Key", in.APIKey)
+				}
 				resp, err := b.client.Do(req)
 				w.sent++
 				if err != nil {
@@ -244,7 +282,9 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				w.latencies = append(w.latencies, time.Since(t0))
-				if resp.StatusCode != 200 || string(body) != `"ok"` {
+				// A hub acknowledges with "ok" once the message is committed; a
+				// bare server's 200 is all it has to say.
+				if resp.StatusCode != 200 || (!b.bare && string(body) != `"ok"`) {
 					w.failed++
 					if w.firstErr == "" {
 						w.firstErr = fmt.Sprintf("HTTP %d: %s", resp.StatusCode, body)
@@ -259,7 +299,7 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 
-	res := &benchResult{Connections: b.connections, DurationSec: elapsed.Seconds(), Rate: b.rate, Missed: int(missed.Load())}
+	res := &benchResult{Bare: b.bare, Hubs: len(b.urls), Connections: b.connections, DurationSec: elapsed.Seconds(), Rate: b.rate, Missed: int(missed.Load())}
 	var lat []time.Duration
 	acked := make(map[string]bool)
 	for _, w := range workers {
@@ -309,18 +349,17 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 			}
 		}
 	}
-	if verify {
+	if verify && !b.bare {
 		stored, err := b.stored(ctx, in.ID)
 		if err != nil {
 			return nil, fmt.Errorf("bench: verify: %w", err)
 		}
 		res.Verified = true
-		for id, n := range stored {
+		for _, n := range stored {
 			res.Stored += n
 			if n > 1 {
 				res.Duplicated += n - 1
 			}
-			_ = id
 		}
 		for id := range acked {
 			if stored[id] == 0 {
@@ -335,6 +374,7 @@ func (b *bench) run(ctx context.Context, verify bool) (*benchResult, error) {
 // mode and notes when each of this run's messages arrived.
 type receiver struct {
 	srv            *http.Server
+	url            string
 	subscriptionID string
 	prefix         string
 
@@ -373,19 +413,23 @@ func (r *receiver) lastArrival() time.Time {
 
 // startReceiver listens, and subscribes it to the workspace's message
 // events in the legacy format, whose messageExternalId is the bench's
-// messageId.
+// messageId. A bare server has nothing to subscribe to: it is told where
+// to relay each body instead.
 func (b *bench) startReceiver(ctx context.Context, prefix string) (*receiver, error) {
 	ln, err := net.Listen("tcp", b.receiverAddr)
 	if err != nil {
 		return nil, fmt.Errorf("bench: receiver: %w", err)
 	}
-	r := &receiver{prefix: prefix, arrived: map[string][]time.Time{}}
+	r := &receiver{url: "http://" + ln.Addr().String() + "/bench", prefix: prefix, arrived: map[string][]time.Time{}}
 	r.srv = &http.Server{Handler: http.HandlerFunc(r.take), ReadHeaderTimeout: 10 * time.Second}
 	go r.srv.Serve(ln)
+	if b.bare {
+		return r, nil
+	}
 	var sub struct {
 		ID string `json:"id"`
 	}
-	err = b.admin(ctx, "POST", "/api/webhooks/", map[string]any{"url": "http://" + ln.Addr().String() + "/bench",
+	err = b.admin(ctx, "POST", "/api/webhooks/", map[string]any{"url": r.url,
 		"enabled": true, "subscribedEvents": []string{"messages"}, "format": "legacy"}, &sub)
 	if err != nil {
 		r.srv.Close()
@@ -579,7 +623,7 @@ func (b *bench) admin(ctx context.Context, method, path string, body, out any) e
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, b.base+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, b.urls[0]+path, rd)
 	if err != nil {
 		return err
 	}
@@ -598,4 +642,15 @@ func (b *bench) admin(ctx context.Context, method, path string, body, out any) e
 		return fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, raw)
 	}
 	return json.Unmarshal(raw, out)
+}
+
+// splitURLs reads --url: one base URL or several, comma-separated.
+func splitURLs(s string) []string {
+	var urls []string
+	for u := range strings.SplitSeq(s, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	return urls
 }

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -58,7 +64,7 @@ func TestOpenLoopCountsTheStall(t *testing.T) {
 	stall := 400 * time.Millisecond
 	measure := func(rate float64) (*benchResult, int) {
 		srv := stallingHub(t, 300*time.Millisecond, stall)
-		b := &bench{base: srv.URL, token: "sba_test", connections: conns, duration: 1500 * time.Millisecond, conversations: 4, rate: rate}
+		b := &bench{urls: []string{srv.URL}, token: "sba_test", connections: conns, duration: 1500 * time.Millisecond, conversations: 4, rate: rate}
 		res, err := b.run(context.Background(), false)
 		if err != nil {
 			t.Fatal(err)
@@ -105,7 +111,7 @@ func TestBenchEndToEnd(t *testing.T) {
 		}
 		token := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
 		hub := startServe(t, db, pluginDir)
-		b := &bench{base: hub.url, token: token, connections: 4, duration: time.Second, conversations: 4, rate: 100,
+		b := &bench{urls: []string{hub.url}, token: token, connections: 4, duration: time.Second, conversations: 4, rate: 100,
 			receiverAddr: "127.0.0.1:0", e2eWait: 20 * time.Second}
 		res, err := b.run(context.Background(), true)
 		if err != nil {
@@ -120,7 +126,7 @@ func TestBenchEndToEnd(t *testing.T) {
 		}
 		// The drain: messages queued while the receiver holds every
 		// delivery all arrive once it lets them through.
-		d := &bench{base: hub.url, token: token, connections: 4, duration: time.Second, conversations: 8, drain: 300,
+		d := &bench{urls: []string{hub.url}, token: token, connections: 4, duration: time.Second, conversations: 8, drain: 300,
 			receiverAddr: "127.0.0.1:0", e2eWait: 20 * time.Second}
 		dres, err := d.run(context.Background(), false)
 		if err != nil {
@@ -130,10 +136,165 @@ func TestBenchEndToEnd(t *testing.T) {
 			dres.EndToEnd.Duplicated != 0 || dres.Drain.PerSecond <= 0 {
 			t.Errorf("drain: %+v, %+v, %+v", dres, dres.Drain, dres.EndToEnd)
 		}
+		// Two hubs on one PostgreSQL: every message sent through either
+		// arrives once and is stored once, verified through the first.
+		if strings.HasPrefix(db, "postgres") {
+			hub2 := startServe(t, db, pluginDir)
+			two := &bench{urls: []string{hub.url, hub2.url}, token: token, connections: 4, duration: time.Second, conversations: 4, rate: 100,
+				receiverAddr: "127.0.0.1:0", e2eWait: 20 * time.Second}
+			tres, err := two.run(context.Background(), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tres.Hubs != 2 || tres.Acknowledged < 50 || tres.Stored != tres.Acknowledged || tres.Lost != 0 || tres.Duplicated != 0 ||
+				tres.EndToEnd.Arrived != tres.Acknowledged || tres.EndToEnd.Duplicated != 0 {
+				t.Errorf("two hubs: %+v, %+v", tres, tres.EndToEnd)
+			}
+		}
 		// The receivers' subscriptions are gone afterwards.
 		status, body := hub.admin(t, token, "GET", "/api/webhooks/", nil)
 		if status != http.StatusOK || strings.Contains(string(body), "/bench") {
 			t.Errorf("subscriptions after the bench: %d %s", status, body)
 		}
 	})
+}
+
+// startBareServer runs `switchboard bench-bare-server` in a process of its
+// own, as the suite does, and returns its URL.
+func startBareServer(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command(binary, "bench-bare-server", "--addr", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "http://127.0.0.1:") {
+		t.Fatalf("bench-bare-server printed %q: %v", line, err)
+	}
+	return strings.TrimSpace(line)
+}
+
+// TestBenchBare runs --bare against the bare server: every send is
+// answered 200 and counted, nothing is verified (there is no hub), and with
+// --e2e every body is relayed to the receiver once, drain included.
+func TestBenchBare(t *testing.T) {
+	bare := startBareServer(t)
+	t.Run("closed loop", func(t *testing.T) {
+		b := &bench{urls: []string{bare}, bare: true, connections: 4, duration: 500 * time.Millisecond, conversations: 4}
+		res, err := b.run(context.Background(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Bare || res.Verified || res.Acknowledged < 100 || res.Failed != 0 || res.Acknowledged != res.Sent || res.P99Ms <= 0 {
+			t.Errorf("bare closed loop: %+v", res)
+		}
+	})
+	t.Run("e2e", func(t *testing.T) {
+		b := &bench{urls: []string{bare}, bare: true, connections: 4, duration: time.Second, conversations: 4, rate: 200,
+			receiverAddr: "127.0.0.1:0", e2eWait: 10 * time.Second}
+		res, err := b.run(context.Background(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := res.EndToEnd
+		if res.Acknowledged < 150 || e == nil || e.Arrived != res.Acknowledged || e.Lost != 0 || e.Duplicated != 0 || e.P50Ms <= 0 {
+			t.Errorf("bare e2e: %+v %+v", res, e)
+		}
+	})
+	t.Run("drain", func(t *testing.T) {
+		b := &bench{urls: []string{bare}, bare: true, connections: 4, duration: time.Second, conversations: 4, drain: 500,
+			receiverAddr: "127.0.0.1:0", e2eWait: 10 * time.Second}
+		res, err := b.run(context.Background(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Drain == nil || res.Acknowledged != 500 || res.EndToEnd.Arrived != 500 || res.EndToEnd.Duplicated != 0 || res.Drain.PerSecond <= 0 {
+			t.Errorf("bare drain: %+v %+v %+v", res, res.Drain, res.EndToEnd)
+		}
+	})
+	t.Run("relays only to loopback", func(t *testing.T) {
+		for _, to := range []string{"http://example.com/x", "https://127.0.0.1/x", "http://10.0.0.1/x", "http://user@127.0.0.1/x", "::"} {
+			req, _ := http.NewRequest("POST", bare, strings.NewReader(`{"messageId":"m"}`))
+			req.Header.Set(benchForwardHeader, to)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("forward to %q: HTTP %d, want 400", to, resp.StatusCode)
+			}
+		}
+	})
+}
+
+// fakeHub answers the custom webhook "ok" and counts what it gets.
+type fakeHub struct {
+	*httptest.Server
+	inbound, admin atomic.Int64
+}
+
+func newFakeHub(t *testing.T) *fakeHub {
+	h := &fakeHub{}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/integrations":
+			h.admin.Add(1)
+			io.WriteString(w, `{"id":"in-1","apiKey":"sbk_test"}`)
+		case strings.HasPrefix(r.URL.Path, "/api/webhooks/custom/in-1") && r.Header.Get("X-Api-Key") == "sbk_test":
+			io.Copy(io.Discard, r.Body)
+			h.inbound.Add(1)
+			io.WriteString(w, `"ok"`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+// TestBenchSeveralHubs: with several --url, the integration is created on
+// the first hub and the connections are shared among them in turn, so each
+// gets its share of the load.
+func TestBenchSeveralHubs(t *testing.T) {
+	if got := splitURLs(" http://a:1/, http://b:2 ,,"); !slices.Equal(got, []string{"http://a:1", "http://b:2"}) {
+		t.Errorf("splitURLs = %q", got)
+	}
+	a, b := newFakeHub(t), newFakeHub(t)
+	for _, tc := range []struct {
+		name  string
+		rate  float64
+		conns int
+	}{
+		{name: "closed loop", conns: 4},
+		{name: "open loop", rate: 400, conns: 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a.inbound.Store(0)
+			b.inbound.Store(0)
+			a.admin.Store(0)
+			bn := &bench{urls: []string{a.URL, b.URL}, token: "sba_test", connections: tc.conns, duration: 500 * time.Millisecond, conversations: 4, rate: tc.rate}
+			res, err := bn.run(context.Background(), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			na, nb := a.inbound.Load(), b.inbound.Load()
+			if res.Hubs != 2 || res.Failed != 0 || int64(res.Acknowledged) != na+nb || na == 0 || nb == 0 {
+				t.Fatalf("%+v; hub a got %d, hub b %d", res, na, nb)
+			}
+			// Half the connections each: the shares differ by little.
+			if lo, hi := min(na, nb), max(na, nb); float64(lo) < 0.6*float64(hi) {
+				t.Errorf("hub a got %d, hub b %d: not shared in turn", na, nb)
+			}
+			if a.admin.Load() != 1 || b.admin.Load() != 0 {
+				t.Errorf("admin calls: %d to the first hub, %d to the second; want all on the first", a.admin.Load(), b.admin.Load())
+			}
+		})
+	}
 }

@@ -13,6 +13,7 @@ func newRootCommand() *cli.Command {
 			migrateCommand(),
 			adminCommand(),
 			benchCommand(),
+			benchBareServerCommand(),
 			transformCommand(),
 			pluginsCommand(),
 			devCommand(),
