@@ -42,18 +42,23 @@ func TestParseGoBench(t *testing.T) {
 }
 
 func TestLeft(t *testing.T) {
-	est := []time.Duration{10 * time.Second, 20 * time.Second, 30 * time.Second}
+	est := []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute}
 	// Before any step has finished, the estimates as they are.
-	if got := left(est, 1, 0, 0, 0); got != time.Minute {
+	if got := left(est, 1, 0, 0, 0); got != 6*time.Minute {
 		t.Errorf("at the start: %v", got)
 	}
 	// Steps 1 and 2 took twice their estimates: what is left is scaled.
-	if got := left(est, 3, 30*time.Second, 60*time.Second, 0); got != time.Minute {
-		t.Errorf("running slow: %v, want 1m", got)
+	if got := left(est, 3, 3*time.Minute, 6*time.Minute, 0); got != 6*time.Minute {
+		t.Errorf("running slow: %v, want 6m", got)
 	}
 	// Midway through the last step.
-	if got := left(est, 3, 30*time.Second, 40*time.Second, 10*time.Second); got != 20*time.Second {
-		t.Errorf("in the last step: %v, want 20s", got)
+	if got := left(est, 3, 3*time.Minute, 4*time.Minute, time.Minute); got != 2*time.Minute {
+		t.Errorf("in the last step: %v, want 2m", got)
+	}
+	// Less than a minute behind: no pace to go by yet.
+	short := []time.Duration{15 * time.Second, 20 * time.Second, 10 * time.Minute}
+	if got := left(short, 3, 35*time.Second, 5*time.Second, 0); got != 10*time.Minute {
+		t.Errorf("after two short steps: %v, want 10m", got)
 	}
 }
 

@@ -87,8 +87,10 @@ func left(estimates []time.Duration, step int, done, elapsed, inStep time.Durati
 	if step > 0 && step-1 < len(estimates) {
 		rest -= min(inStep, estimates[step-1]) // most of the current step may be behind us
 	}
+	// Scaled by the pace so far once a minute of estimates lies behind:
+	// before that a step or two that ran short says little of the rest.
 	scale := 1.0
-	if done > 10*time.Second {
+	if done >= time.Minute {
 		scale = float64(elapsed-inStep) / float64(done)
 		scale = min(max(scale, 0.5), 3)
 	}
