@@ -144,3 +144,41 @@ func TestRecordFlagsLoss(t *testing.T) {
 		t.Errorf("the doc does not flag the loss:\n%s", md)
 	}
 }
+
+// TestMicroPairs: each hot path is paired with its own baseline, from the
+// run that measured each, in µs, with the median's ratio; a path none of
+// whose benchmarks ran is left out of the table.
+func TestMicroPairs(t *testing.T) {
+	s := &suite{goRuns: map[string][]goBench{
+		goMicro: parseGoBench(`BenchmarkAPIKeyCheck/baseline-2   1000   300 ns/op
+BenchmarkAPIKeyCheck/hub-2   1000   600 ns/op
+BenchmarkAPIKeyCheck/baseline-2   1000   200 ns/op
+BenchmarkAPIKeyCheck/hub-2   1000   500 ns/op
+BenchmarkAPIKeyCheck/baseline-2   1000   250 ns/op
+BenchmarkAPIKeyCheck/hub-2   1000   700 ns/op
+BenchmarkInProcess-2   1000   3000 ns/op`),
+		goRoundTrip: parseGoBench(`BenchmarkRoundTrip-2   100   150000 ns/op
+BenchmarkRoundTripParallel-2   100   30000 ns/op`),
+	}}
+	pairs := map[string]microPair{}
+	for _, p := range s.micro() {
+		pairs[p.Path] = p
+	}
+	key := pairs["API-key check (cached integration, header, SHA-256, compare)"]
+	if key.Hub != (stat{N: 3, Median: 0.6, Min: 0.5, Max: 0.7}) || key.Baseline.Median != 0.25 {
+		t.Errorf("key check: hub %+v baseline %+v", key.Hub, key.Baseline)
+	}
+	rt := pairs["plugin round trip, one caller"]
+	if rt.Hub.Median != 150 || rt.Baseline.Median != 3 {
+		t.Errorf("round trip beside in process: %+v %+v", rt.Hub, rt.Baseline)
+	}
+	if _, ok := pairs["template render (URL placeholder, nested body)"]; ok || len(pairs) != 2 {
+		t.Errorf("paths without runs are listed: %v", pairs)
+	}
+	table := microTable(s.micro())
+	for _, want := range []string{"| 0.60 µs [0.50–0.70] | 0.25 µs [0.20–0.30] |", "| 2.40× |", "| 50.0× |"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the table lacks %q:\n%s", want, table)
+		}
+	}
+}

@@ -21,6 +21,7 @@ const (
 	goDeliveries = "deliveries"
 	goRoundTrip  = "roundtrip"
 	goTransform  = "transform"
+	goMicro      = "micro"
 )
 
 // plan lists every step in order. Per database: a hub on a fresh database,
@@ -127,6 +128,10 @@ func (s *suite) plan() []step {
 	benchTime, _ := time.ParseDuration(o.goBenchTime)
 	add("go test: BenchmarkRoundTrip*", time.Duration(3*o.runs)*(2*benchTime+time.Second)+10*time.Second, func(ctx context.Context) error {
 		return s.goStep(ctx, goRoundTrip, "", "-bench", "RoundTrip", "-benchtime", o.goBenchTime, "-count", strconv.Itoa(o.runs), "./core/pluginhost/")
+	})
+	// Twelve benchmarks of a few microseconds each: half a second apiece is plenty.
+	add("go test: the hot paths beside their baselines", time.Duration(12*o.runs)*800*time.Millisecond+20*time.Second, func(ctx context.Context) error {
+		return s.goStep(ctx, goMicro, pgURL, microArgs("500ms", o.runs)...)
 	})
 	add("go test: BenchmarkTransform", time.Duration(o.runs)*(2*benchTime+time.Second)+10*time.Second, func(ctx context.Context) error {
 		return s.goStep(ctx, goTransform, "", "-bench", "^BenchmarkTransform$", "-benchtime", o.goBenchTime, "-count", strconv.Itoa(o.runs), "./scripts/")

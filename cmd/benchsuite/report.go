@@ -17,6 +17,7 @@ type results struct {
 	Runs     int                  `json:"runsPerScenario"`
 	Seconds  float64              `json:"seconds"`
 	Figures  []figure             `json:"figures"`
+	Micro    []microPair          `json:"micro"`
 	Totals   totals               `json:"totals"`
 	Flagged  []string             `json:"flagged,omitempty"`
 	Repeated []string             `json:"repeated,omitempty"`
@@ -40,10 +41,10 @@ type totals struct {
 }
 
 func (s *suite) collect(m machine, elapsed time.Duration, errs []string) *results {
-	figs := s.figures()
+	figs, micro := s.figures(), s.micro()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res := &results{Machine: m, Quick: s.opts.quick, Runs: s.opts.runs, Seconds: elapsed.Seconds(), Figures: figs,
+	res := &results{Machine: m, Quick: s.opts.quick, Runs: s.opts.runs, Seconds: elapsed.Seconds(), Figures: figs, Micro: micro,
 		Flagged: s.flagged, Repeated: s.repeated, Errors: errs, Bench: s.runs, GoBench: s.goRuns, Commands: map[string][]string{}}
 	for _, r := range s.runs {
 		if !seen(res.Commands[r.Scenario], r.Command) {
@@ -296,6 +297,8 @@ func (res *results) markdown(envs []*dbEnv) string {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", f.Target, fmtStat(c.Value, f.Unit), fmtMet(c.Met))
 	}
 
+	b.WriteString(microTable(res.Micro))
+
 	t := res.Totals
 	fmt.Fprintf(&b, "\n**Lost and duplicated:** %s lost and %s duplicated over %d hub runs (%s acknowledged messages, "+
 		"each looked up in storage through the admin API, and at the receiver when timed end to end).",
@@ -354,7 +357,7 @@ func (res *results) reproduce(envs []*dbEnv) string {
 		b.WriteString("bin/switchboard bench-bare-server --addr 127.0.0.1:8091 &   # BARE2\n")
 		b.WriteString(strings.Join(sortedBareFirst(cmds), "\n") + "\n")
 	}
-	for _, k := range []string{goDeliveries, goRoundTrip, goTransform} {
+	for _, k := range []string{goDeliveries, goRoundTrip, goTransform, goMicro} {
 		if c := res.Commands[k]; len(c) > 0 {
 			if k == goDeliveries {
 				b.WriteString("\n# Go benchmarks (the deliveries one once per run)\n")
