@@ -25,7 +25,7 @@ func BenchmarkStoreWrite(b *testing.B) {
 	for _, db := range storetest.Databases(b) {
 		b.Run(db.Name+"/baseline", func(b *testing.B) {
 			openStore(b, db.URL) // the same file or schema, with the same settings
-			storetest.Exec(b, db.URL, `CREATE TABLE bench_rows (id TEXT PRIMARY KEY, body TEXT NOT NULL)`)
+			storetest.Exec(b, db.URL, `CREATE TABLE IF NOT EXISTS bench_rows (id TEXT PRIMARY KEY, body TEXT NOT NULL)`)
 			conn := rawConn(b, db.URL)
 			q := `INSERT INTO bench_rows (id, body) VALUES (?, ?)`
 			if !strings.HasPrefix(db.URL, "sqlite://") {
@@ -34,14 +34,12 @@ func BenchmarkStoreWrite(b *testing.B) {
 			body := strings.Repeat("x", 200)
 			ctx := context.Background()
 			b.ReportAllocs()
-			i := 0
 			for b.Loop() {
-				i++
 				tx, err := conn.BeginTx(ctx, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := tx.ExecContext(ctx, q, fmt.Sprint(i), body); err != nil {
+				if _, err := tx.ExecContext(ctx, q, store.NewID(), body); err != nil {
 					b.Fatal(err)
 				}
 				if err := tx.Commit(); err != nil {
