@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -289,17 +290,18 @@ func (b *Batch) InsertMessages(ctx context.Context, msgs []NewMessage) (map[stri
 	return inserted, nil
 }
 
-// Activity is a conversation's newest activity in a batch.
-type Activity struct {
+// ConversationActivity is a conversation's newest activity in a batch.
+type ConversationActivity struct {
 	ConversationID string
 	At             time.Time
 }
 
 // TouchConversations moves each conversation's last activity forward to
-// its At, never back, with one statement for up to 64 conversations. Rows
-// are locked in the order given (a nested loop over the VALUES list), so
-// callers keep one order across batches, by id, against deadlocks.
-func (b *Batch) TouchConversations(ctx context.Context, acts []Activity) error {
+// its At, never back, with one statement for up to 64 conversations. It
+// sorts acts by conversation id first, so that concurrent batches (of two
+// hub processes, say) ask for the rows' locks in one order.
+func (b *Batch) TouchConversations(ctx context.Context, acts []ConversationActivity) error {
+	slices.SortFunc(acts, func(x, y ConversationActivity) int { return strings.Compare(x.ConversationID, y.ConversationID) })
 	for len(acts) > 0 {
 		size := lookupSize(len(acts))
 		chunk := acts[:min(size, len(acts))]
@@ -346,13 +348,12 @@ func (b *Batch) TouchChat(ctx context.Context, id, connectionID, channel, sender
 	return nil
 }
 
-// InsertDeliveries queues the deliveries an event causes; they are written
+// QueueDeliveries queues the deliveries an event causes; they are written
 // with the rest of the batch's, in order, before the commit (see
 // writeDeliveries), ordered ones held behind earlier pending deliveries of
-// their key.
-func (b *Batch) InsertDeliveries(ctx context.Context, ev *domain.OutboundEvent, ds []NewDelivery) error {
+// their key. ev and ds are kept until then and must not change.
+func (b *Batch) QueueDeliveries(ev *domain.OutboundEvent, ds []NewDelivery) {
 	b.deliveries = append(b.deliveries, queued(ev, ds)...)
-	return nil
 }
 
 // writeDeliveries writes the batch's deliveries with one lookup of earlier

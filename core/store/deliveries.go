@@ -22,14 +22,7 @@ type DeliveryFilter struct {
 
 // Deliveries lists a workspace's deliveries, newest first.
 func (s *Store) Deliveries(ctx context.Context, workspaceID string, f DeliveryFilter, page domain.Page) ([]domain.Delivery, string, error) {
-	q := s.db.WithContext(ctx).Model(&deliveryRow{}).Where("workspace_id = ?", workspaceID)
-	if f.IntegrationID != "" {
-		q = q.Where("integration_id = ?", f.IntegrationID)
-	}
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	rows, next, err := paginate(q, page, func(r *deliveryRow) string { return r.ID })
+	rows, next, err := paginate(deliveriesOf(s.db.WithContext(ctx), workspaceID, f), page, func(r *deliveryRow) string { return r.ID })
 	if err != nil {
 		return nil, "", fmt.Errorf("store: list deliveries: %w", err)
 	}
@@ -38,6 +31,23 @@ func (s *Store) Deliveries(ctx context.Context, workspaceID string, f DeliveryFi
 		out[i] = rows[i].domain()
 	}
 	return out, next, nil
+}
+
+// deliveriesOf selects a workspace's deliveries that match f.
+func deliveriesOf(db *gorm.DB, workspaceID string, f DeliveryFilter) *gorm.DB {
+	q := db.Model(&deliveryRow{}).Where("workspace_id = ?", workspaceID)
+	if f.IntegrationID != "" {
+		q = q.Where("integration_id = ?", f.IntegrationID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+		if f.Status == domain.DeliveryFailed || f.Status == domain.DeliveryDead {
+			// The same words as idx_deliveries_unsent's predicate, so
+			// that both databases list these few from it (migration 0011).
+			q = q.Where("status IN ('failed', 'dead')")
+		}
+	}
+	return q
 }
 
 // Delivery returns one delivery with its attempts, oldest attempt first.
@@ -162,12 +172,12 @@ func (s *Store) DeferClaims(ctx context.Context, worker string, ids []string, un
 	defer unlock()
 	for start := 0; start < len(ids); start += maxRowsPerInsert {
 		chunk := ids[start:min(start+maxRowsPerInsert, len(ids))]
-		args := []any{until.UTC(), worker, domain.DeliveryPending}
+		args := []any{until.UTC(), worker}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
 		q := `UPDATE deliveries SET claimed_until = NULL, claimed_by = '', next_attempt_at = ?
-			WHERE claimed_by = ? AND status = ? AND id IN (` + placeholders(len(chunk)) + `)`
+			WHERE claimed_by = ? AND status = 'pending' AND id IN (` + placeholders(len(chunk)) + `)`
 		if _, err := s.sql.ExecContext(ctx, s.rebind(q), args...); err != nil {
 			return fmt.Errorf("store: release %d claims: %w", len(chunk), err)
 		}
@@ -499,13 +509,7 @@ func (s *Store) disableTarget(tx *gorm.DB, d ClaimedDelivery, since, t time.Time
 	if res.RowsAffected == 0 {
 		return nil, nil // already disabled
 	}
-	q := tx.Model(&deliveryRow{}).Where("status = ? AND target_type = ?", domain.DeliveryPending, d.TargetType)
-	if d.TargetType == domain.TargetSubscription {
-		q = q.Where("subscription_id = ?", d.SubscriptionID)
-	} else {
-		q = q.Where("integration_id = ?", d.IntegrationID)
-	}
-	if err := q.Updates(map[string]any{"status": domain.DeliveryFailed, "last_error": reason, "updated_at": t}).Error; err != nil {
+	if err := pendingOfTarget(tx, d).Updates(map[string]any{"status": domain.DeliveryFailed, "last_error": reason, "updated_at": t}).Error; err != nil {
 		return nil, err
 	}
 	if d.TargetType == domain.TargetIntegration {
@@ -515,6 +519,15 @@ func (s *Store) disableTarget(tx *gorm.DB, d ClaimedDelivery, since, t time.Time
 		}
 	}
 	return &DisabledTarget{TargetType: d.TargetType, ID: targetID(d), WorkspaceID: d.WorkspaceID, IntegrationID: d.IntegrationID, FailingSince: since}, nil
+}
+
+// pendingOfTarget selects the pending deliveries to d's target.
+func pendingOfTarget(tx *gorm.DB, d ClaimedDelivery) *gorm.DB {
+	q := tx.Model(&deliveryRow{}).Where("status = 'pending' AND target_type = ?", d.TargetType)
+	if d.TargetType == domain.TargetSubscription {
+		return q.Where("subscription_id = ?", d.SubscriptionID)
+	}
+	return q.Where("integration_id = ?", d.IntegrationID)
 }
 
 // EnableIntegrationDelivery clears an integration target's disabled and failure state.
@@ -540,6 +553,9 @@ func (s *Store) RetryDeliveries(ctx context.Context, workspaceID string, f Retry
 	}
 	t := now()
 	q := s.db.WithContext(ctx).Model(&deliveryRow{}).Where("workspace_id = ? AND status IN ?", workspaceID, statuses)
+	if len(f.Statuses) == 0 {
+		q = q.Where("status IN ('failed', 'dead')") // idx_deliveries_unsent's predicate
+	}
 	if f.IntegrationID != "" {
 		q = q.Where("integration_id = ?", f.IntegrationID)
 	}
@@ -565,9 +581,9 @@ func (s *Store) RetryDeliveries(ctx context.Context, workspaceID string, f Retry
 // a retry by hand) back to queued.
 func (s *Store) requeueReplies(ctx context.Context, workspaceID string) error {
 	err := s.db.WithContext(ctx).Exec(`UPDATE messages SET status = ? WHERE workspace_id = ? AND status IN (?, ?) AND id IN
-		(SELECT message_id FROM deliveries WHERE workspace_id = ? AND status = ? AND (target_type = ? AND event_type = ? OR target_type = ?))`,
+		(SELECT message_id FROM deliveries WHERE workspace_id = ? AND status = 'pending' AND (target_type = ? AND event_type = ? OR target_type = ?))`,
 		domain.MessageQueued, workspaceID, domain.MessageFailed, domain.MessageSkipped,
-		workspaceID, domain.DeliveryPending, domain.TargetIntegration, domain.EventMessageSent, domain.TargetProvider).Error
+		workspaceID, domain.TargetIntegration, domain.EventMessageSent, domain.TargetProvider).Error
 	if err != nil {
 		return fmt.Errorf("store: requeue replies: %w", err)
 	}

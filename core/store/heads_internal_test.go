@@ -170,9 +170,7 @@ func TestBatchHoldsLaterDeliveriesOfAKey(t *testing.T) {
 			for i, it := range items {
 				ev := &domain.OutboundEvent{WorkspaceID: "w", IntegrationID: "i", Conversation: domain.Conversation{ID: it.Channel}}
 				d := NewDelivery{TargetType: domain.TargetSubscription, SubscriptionID: "s", OrderingKey: it.Channel, EventType: "message", Payload: []byte("{}")}
-				if err := b.InsertDeliveries(ctx, ev, []NewDelivery{d}); err != nil {
-					return nil, err
-				}
+				b.QueueDeliveries(ev, []NewDelivery{d})
 				out[i] = IngestResult{Status: domain.EventSkip}
 			}
 			return out, nil
@@ -209,6 +207,48 @@ func TestBatchHoldsLaterDeliveriesOfAKey(t *testing.T) {
 		claimed, err := s.ClaimDeliveries(ctx, "w1", 10, time.Minute)
 		if err != nil || len(claimed) != 3 {
 			t.Fatalf("claimed %d (%v), want the head of each of 3 keys", len(claimed), err)
+		}
+	})
+}
+
+// TestReleaseOfManyHeads: a batch that held deliveries of more keys than
+// one statement takes (64) names each key once, and releasing them frees
+// the next delivery of every key.
+func TestReleaseOfManyHeads(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openMigrated(t, url)
+		ev := &domain.OutboundEvent{WorkspaceID: "w", IntegrationID: "i", Conversation: domain.Conversation{ID: "c"}}
+		var first, second []NewDelivery
+		for i := range 70 {
+			d := NewDelivery{TargetType: domain.TargetSubscription, SubscriptionID: "s", OrderingKey: fmt.Sprintf("k:%d", i), EventType: "message", Payload: []byte("{}")}
+			first = append(first, d)
+			second = append(second, d, d) // two more of each key: the key is held once
+		}
+		write := func(ds []NewDelivery) []string {
+			t.Helper()
+			keys, err := insertDeliveries(ctx, gormExec(s.db), gormQuery(s.db), queued(ev, ds), time.Now().UTC())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return keys
+		}
+		if held := write(first); len(held) != 0 {
+			t.Fatalf("the first of each key was held: %v", held)
+		}
+		held := write(second)
+		if len(held) != 70 {
+			t.Fatalf("held keys %d, want each of 70 once", len(held))
+		}
+		if err := s.db.Exec(`UPDATE deliveries SET status = 'succeeded' WHERE held = FALSE`).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.releaseHeadsOf(ctx, s.sql.ExecContext, held); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := s.ClaimDeliveries(ctx, "w1", 200, time.Minute)
+		if err != nil || len(claimed) != 70 {
+			t.Fatalf("claimed %d (%v) after the release, want the next of each of 70 keys", len(claimed), err)
 		}
 	})
 }

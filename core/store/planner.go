@@ -73,14 +73,18 @@ func insertDeliveries(ctx context.Context, exec execFunc, query queryFunc, qs []
 		return nil, fmt.Errorf("insert deliveries: find earlier deliveries: %w", err)
 	}
 	held := make([]bool, len(qs))
-	var heldKeys []string
+	var heldKeys []string // each once
+	heldSet := map[string]struct{}{}
 	for i, q := range qs {
 		if !ordered(q.d) {
 			continue
 		}
 		if _, ok := pending[q.d.OrderingKey]; ok {
 			held[i] = true
-			heldKeys = append(heldKeys, q.d.OrderingKey)
+			if _, dup := heldSet[q.d.OrderingKey]; !dup {
+				heldSet[q.d.OrderingKey] = struct{}{}
+				heldKeys = append(heldKeys, q.d.OrderingKey)
+			}
 		}
 		pending[q.d.OrderingKey] = struct{}{} // later ones of the key wait behind this one
 	}
@@ -157,8 +161,8 @@ func pendingKeys(ctx context.Context, query queryFunc, qs []queuedDelivery) (map
 	return pending, nil
 }
 
-// Lookups of many keys go in a few fixed sizes, padded with their last
-// key, so that each size is one prepared statement.
+// Statements over many keys or rows go in a few fixed sizes, padded with
+// their last one, so that each size is one prepared statement.
 func lookupSize(n int) int {
 	switch {
 	case n <= 1:
@@ -209,8 +213,17 @@ func (s *Store) releaseHeadsOf(ctx context.Context, exec func(context.Context, s
 	for i, k := range keys {
 		args[i] = k
 	}
-	_, err := exec(ctx, s.rebind(releaseHeadsQuery(len(keys))), args...)
-	return err
+	// Up to 64 keys a statement, padded: a few statement texts, far from
+	// either database's limit on bound values however large the batch.
+	for len(args) > 0 {
+		size := lookupSize(len(args))
+		chunk := args[:min(size, len(args))]
+		args = args[len(chunk):]
+		if _, err := exec(ctx, s.rebind(releaseHeadsQuery(size)), padded(chunk, size)...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // The queue's queries name pending and held as literals, as the partial

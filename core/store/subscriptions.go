@@ -147,7 +147,7 @@ func (s *Store) DeleteSubscription(ctx context.Context, workspaceID, id string) 
 		return ErrNotFound
 	}
 	err := s.db.WithContext(ctx).Model(&deliveryRow{}).
-		Where("subscription_id = ? AND status = ?", id, domain.DeliveryPending).
+		Where("subscription_id = ? AND status = 'pending'", id).
 		Updates(map[string]any{"status": domain.DeliveryFailed, "last_error": "subscription deleted", "updated_at": now()}).Error
 	if err != nil {
 		return fmt.Errorf("store: fail deliveries of deleted subscription %s: %w", id, err)

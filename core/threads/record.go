@@ -116,9 +116,9 @@ func (s *Service) touch(ctx context.Context, b *store.Batch, items []store.Inges
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	acts := make([]store.Activity, len(ids))
+	acts := make([]store.ConversationActivity, len(ids))
 	for i, id := range ids {
-		acts[i] = store.Activity{ConversationID: id, At: activity(&items[latest[id]], b.Now())}
+		acts[i] = store.ConversationActivity{ConversationID: id, At: activity(&items[latest[id]], b.Now())}
 	}
 	if err := b.TouchConversations(ctx, acts); err != nil {
 		return err
@@ -155,9 +155,7 @@ func (s *Service) fanout(ctx context.Context, b *store.Batch, it *store.IngestIt
 	if err != nil {
 		return 0, err
 	}
-	if err := b.InsertDeliveries(ctx, ev, ds); err != nil {
-		return 0, err
-	}
+	b.QueueDeliveries(ev, ds)
 	return len(ds), nil
 }
 

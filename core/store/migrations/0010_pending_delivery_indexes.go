@@ -41,12 +41,3 @@ func m0010PendingDeliveryIndexes() *gormigrate.Migration {
 		},
 	}
 }
-
-func execAll(tx *gorm.DB, statements ...string) error {
-	for _, q := range statements {
-		if err := tx.Exec(q).Error; err != nil {
-			return err
-		}
-	}
-	return nil
-}

@@ -4,6 +4,8 @@
 package migrations
 
 import (
+	"fmt"
+
 	"github.com/go-gormigrate/gormigrate/v2"
 	"gorm.io/gorm"
 )
@@ -21,6 +23,7 @@ func All() []*gormigrate.Migration {
 		m0008ThreadKinds(),
 		m0009UISessions(),
 		m0010PendingDeliveryIndexes(),
+		m0011UnsentDeliveryIndex(),
 	}
 }
 
@@ -30,4 +33,14 @@ func Run(db *gorm.DB) error {
 	opts.TableName = "schema_migrations"
 	opts.UseTransaction = true
 	return gormigrate.New(db, &opts, All()).Migrate()
+}
+
+// execAll runs statements in order, naming the one that fails.
+func execAll(tx *gorm.DB, statements ...string) error {
+	for _, q := range statements {
+		if err := tx.Exec(q).Error; err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
 }
