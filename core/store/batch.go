@@ -57,22 +57,10 @@ func (b *Batch) StoredMessageIDs(ctx context.Context, items []IngestItem) (map[s
 				}
 				args = append(args, chunk[min(i, len(chunk)-1)])
 			}
-			rows, err := in.query(ctx, in.s.storedIDsQueries[size], args...)
-			if err != nil {
-				return nil, fmt.Errorf("find stored message ids: %w", err)
-			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("find stored message ids: %w", err)
-				}
+			err := eachString(in.query(ctx, in.s.storedIDsQueries[size], args...))(func(id string) {
 				out[integrationID+"\x00"+id] = struct{}{}
-			}
-			if err := rows.Close(); err != nil {
-				return nil, fmt.Errorf("find stored message ids: %w", err)
-			}
-			if err := rows.Err(); err != nil {
+			})
+			if err != nil {
 				return nil, fmt.Errorf("find stored message ids: %w", err)
 			}
 		}

@@ -139,26 +139,36 @@ func pendingKeys(ctx context.Context, query queryFunc, qs []queuedDelivery) (map
 		size := lookupSize(len(keys))
 		chunk := keys[:min(size, len(keys))]
 		keys = keys[len(chunk):]
-		rows, err := query(ctx, pendingKeysQueries[size], padded(chunk, size)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return nil, err
-			}
+		err := eachString(query(ctx, pendingKeysQueries[size], padded(chunk, size)...))(func(k string) {
 			pending[k] = struct{}{}
-		}
-		if err := rows.Close(); err != nil {
-			return nil, err
-		}
-		if err := rows.Err(); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
 	}
 	return pending, nil
+}
+
+// eachString calls fn with the one text column of each row a query
+// returned, then closes the rows; it reports the query's error first.
+func eachString(rows *sql.Rows, err error) func(fn func(string)) error {
+	return func(fn func(string)) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+			fn(v)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return rows.Close()
+	}
 }
 
 // Statements over many keys or rows go in a few fixed sizes, padded with
